@@ -1,0 +1,67 @@
+# The project's verbs. `make run` and `make test` each work alone on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test install install-dev browser lint migrate demo worker bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+## Serve web + worker + beat on 127.0.0.1:$(PORT) with the demo programme, until Ctrl-C.
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	test -f var/demo-loaded || ($(BIN)/python manage.py load_demo && touch var/demo-loaded)
+	@echo
+	@echo "  Claim form:   http://127.0.0.1:$(PORT)/"
+	@echo "  Claim status: http://127.0.0.1:$(PORT)/status/"
+	@echo "  Agents:       http://127.0.0.1:$(PORT)/admin/   (demo agent: agent / recall-demo-agent)"
+	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  Press Ctrl-C to stop web, worker and beat."
+	@echo
+	$(BIN)/honcho --procfile Procfile.local start --port $(PORT)
+
+## Debian's Chromium for the browser tests (they are skipped, with the reason, where it cannot be had).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed: browser tests will be skipped"
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Install and run the whole suite (and the linter). Service-backed tests run when their URLs are set.
+test: install-dev browser lint
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null
+	$(BIN)/pytest
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "== the catalogue and import tests again on the embedded SQLite database =="; \
+		env -u DATABASE_URL $(BIN)/pytest tests/recalls -q -p no:cacheprovider; fi
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py load_demo
+
+bench: install-dev
+	$(BIN)/python bench/import_serials.py
+	$(BIN)/python bench/serial_check.py
+
+clean:
+	rm -rf var

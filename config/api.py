@@ -1,0 +1,111 @@
+"""What every API view shares: domain errors, the JSON error body and its schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+
+
+class ApplicationError(Exception):
+    """A business rule said no. Rendered as ``{"code", "detail", "fields"?}`` with its status."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        status_code: int | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.fields = fields
+        if status_code is not None:
+            self.status_code = status_code
+
+
+_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.ParseError: "parse_error",
+    exceptions.ValidationError: "validation_error",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+_DETAILS = {
+    "validation_error": "The request has invalid fields.",
+}
+
+
+def error_body(code: str, detail: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "detail": detail}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _flatten(errors: Any) -> dict[str, list[str]]:
+    """DRF's nested error detail, as ``{"field": ["message", ...]}``."""
+    if isinstance(errors, list):
+        return {"non_field_errors": [str(e) for e in errors]}
+    flat: dict[str, list[str]] = {}
+    for field, value in errors.items():
+        if isinstance(value, dict):
+            for sub, messages in _flatten(value).items():
+                flat[f"{field}.{sub}"] = messages
+        elif isinstance(value, list):
+            flat[field] = [str(v) if not isinstance(v, dict) else str(v) for v in value]
+        else:
+            flat[field] = [str(value)]
+    return flat
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body(code, _DETAILS[code], _flatten(exc.detail))
+    else:
+        body = error_body(code, str(exc.detail))
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "code": serializers.CharField(),
+        "detail": serializers.CharField(),
+        "fields": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        ),
+    },
+)
+
+
+def error_responses(*status_codes: int) -> dict[int, OpenApiResponse]:
+    """Schema entries for the error statuses a view can answer with."""
+    return {code: OpenApiResponse(ErrorSerializer, description="Error") for code in status_codes}

@@ -1,0 +1,76 @@
+from django.contrib import admin
+
+from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial, SerialRange
+from .serials import normalise_serial
+
+
+@admin.register(ProductModel)
+class ProductModelAdmin(admin.ModelAdmin):
+    list_display = ["model_number", "name", "serial_format", "is_demo"]
+    search_fields = ["model_number", "name"]
+
+
+class MarketRuleInline(admin.StackedInline):
+    model = MarketRule
+    extra = 0
+    autocomplete_fields = ["replacement_model"]
+
+
+@admin.register(Recall)
+class RecallAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "announced_on", "claim_deadline", "active", "is_demo"]
+    list_filter = ["active", "is_demo"]
+    search_fields = ["code", "title"]
+    filter_horizontal = ["models"]
+    inlines = [MarketRuleInline]
+
+
+class BatchMarketInline(admin.TabularInline):
+    model = BatchMarket
+    extra = 0
+
+
+class SerialRangeInline(admin.TabularInline):
+    model = SerialRange
+    extra = 0
+    fields = ["prefix", "width", "start", "end", "units"]
+    readonly_fields = ["units"]
+
+    @admin.display(description="units")
+    def units(self, obj: SerialRange) -> int | str:
+        return obj.units if obj.pk else "-"
+
+
+@admin.register(RecalledBatch)
+class RecalledBatchAdmin(admin.ModelAdmin):
+    list_display = ["name", "recall", "model", "markets_sold", "listed_serials", "cell_vendor"]
+    list_filter = ["recall", "model"]
+    search_fields = ["name", "recall__code", "model__model_number"]
+    readonly_fields = ["listed_serials"]
+    inlines = [BatchMarketInline, SerialRangeInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recall", "model").prefetch_related("markets")
+
+    @admin.display(description="markets")
+    def markets_sold(self, obj: RecalledBatch) -> str:
+        return ", ".join(m.country for m in obj.markets.all())
+
+
+@admin.register(RecalledSerial)
+class RecalledSerialAdmin(admin.ModelAdmin):
+    """Serials are imported in bulk (``import_serials``); here they are looked up, never edited."""
+
+    list_display = ["serial", "model", "batch"]
+    search_fields = ["=serial"]
+    show_full_result_count = False
+    list_select_related = ["model", "batch"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, normalise_serial(search_term))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

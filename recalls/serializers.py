@@ -1,0 +1,52 @@
+from rest_framework import serializers
+
+from .models import MarketRule, ProductModel, Recall, Remedy
+
+
+class ProductModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductModel
+        fields = ["model_number", "name"]
+
+
+class MarketRuleSerializer(serializers.ModelSerializer):
+    remedies = serializers.ListField(child=serializers.ChoiceField(choices=Remedy.choices))
+    replacement_model_number = serializers.CharField(
+        source="replacement_model.model_number", default=None, allow_null=True
+    )
+
+    class Meta:
+        model = MarketRule
+        fields = [
+            "country",
+            "remedies",
+            "gift_card_amount",
+            "gift_card_currency",
+            "refund_amount",
+            "refund_currency",
+            "replacement_model_number",
+            "disposal_before_remedy",
+        ]
+
+
+class RecallSerializer(serializers.ModelSerializer):
+    models = ProductModelSerializer(many=True)
+    market_rules = MarketRuleSerializer(many=True)
+
+    class Meta:
+        model = Recall
+        fields = ["code", "title", "hazard", "announced_on", "claim_deadline", "models", "market_rules"]
+
+
+class SerialCheckInputSerializer(serializers.Serializer):
+    model_number = serializers.CharField(max_length=32)
+    serial = serializers.CharField(max_length=64)
+    country = serializers.CharField(max_length=8)
+
+
+class SerialCheckOutputSerializer(serializers.Serializer):
+    recalled = serializers.BooleanField()
+    recall = serializers.CharField(source="recall.code", allow_null=True, default=None)
+    model_number = serializers.CharField(source="model.model_number")
+    serial = serializers.CharField()
+    remedies = serializers.ListField(child=serializers.ChoiceField(choices=Remedy.choices))

@@ -1,0 +1,108 @@
+import datetime
+import io
+
+import pytest
+
+from config.api import ApplicationError
+from recalls.services import serial_check, serials_import
+from tests.factories import MarketRuleFactory, ProductModelFactory, RecalledBatchFactory, SerialRangeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("serial", "recalled"),
+    [
+        ("AH23060000000000", True),  # first of the range
+        ("AH23060000999999", True),  # last of the range
+        ("AH23060001000000", False),  # one past the end
+        ("AH23070000000042", False),  # another prefix
+        ("AH2306-0000-000042", True),  # typed with dashes
+        ("ah23o60000000042", True),  # lower case, O for zero
+    ],
+)
+def test_range_covers_its_serials_inclusively(us_recall, serial, recalled):
+    result = serial_check(model_number="A1263", serial=serial, country="US")
+    assert result.recalled is recalled
+    assert result.recall == (us_recall if recalled else None)
+
+
+def test_range_width_is_part_of_the_range(db):
+    # Prefix "AB" + 14 digits: a 16-character serial whose number fits but whose split differs.
+    batch = RecalledBatchFactory(model__model_number="W1000")
+    SerialRangeFactory(batch=batch, prefix="AB", width=14, start=5, end=10)
+    assert serial_check(model_number="W1000", serial="AB00000000000007", country="US").recalled
+    assert not serial_check(model_number="W1000", serial="AB00000000000011", country="US").recalled
+
+
+def test_range_units_are_end_minus_start_plus_one(us_recall):
+    assert us_recall.batches.get().ranges.get().units == 1_000_000
+
+
+def test_listed_serials_are_recalled(us_recall):
+    model = us_recall.models.get()
+    serials_import(recall=us_recall, model=model, source=io.BytesIO(b"AL23090000000001\n"), batch_name="list")
+    assert serial_check(model_number="A1263", serial="AL23090000000001", country="DE").recalled
+    assert not serial_check(model_number="A1263", serial="AL23090000000002", country="DE").recalled
+
+
+def test_market_rule_gives_the_remedies_per_country(us_recall):
+    assert serial_check(model_number="A1263", serial="AH23060000000042", country="US").remedies == [
+        "replacement",
+        "gift_card",
+    ]
+    assert serial_check(model_number="A1263", serial="AH23060000000042", country="DE").remedies == [
+        "replacement",
+        "refund",
+    ]
+
+
+def test_batch_not_sold_in_the_country_does_not_cover_it(us_recall):
+    """The Japan-only recall must not make a German unit eligible."""
+    japan = MarketRuleFactory(
+        country="JP", offers_gift_card=False, recall__announced_on=datetime.date(2025, 10, 21)
+    )
+    jp_batch = RecalledBatchFactory(recall=japan.recall, model=us_recall.models.get(), markets=["JP"])
+    SerialRangeFactory(batch=jp_batch, prefix="AJ2310", start=0, end=199_999)
+
+    assert serial_check(model_number="A1263", serial="AJ23100000000042", country="JP").recall == japan.recall
+    assert not serial_check(model_number="A1263", serial="AJ23100000000042", country="DE").recalled
+    # and the US/DE batch is not eligible in Japan
+    assert not serial_check(model_number="A1263", serial="AH23060000000042", country="JP").recalled
+
+
+def test_inactive_recall_covers_nothing(us_recall):
+    us_recall.active = False
+    us_recall.save()
+    assert not serial_check(model_number="A1263", serial="AH23060000000042", country="US").recalled
+
+
+def test_latest_recall_wins_when_two_cover_a_serial(us_recall):
+    later = MarketRuleFactory(country="US", recall__announced_on=datetime.date(2025, 12, 1))
+    batch = RecalledBatchFactory(recall=later.recall, model=us_recall.models.get(), markets=["US"])
+    SerialRangeFactory(batch=batch)
+    assert serial_check(model_number="A1263", serial="AH23060000000042", country="US").recall == later.recall
+
+
+def test_other_model_with_same_serial_is_not_recalled(us_recall):
+    ProductModelFactory(model_number="A1257")
+    assert not serial_check(model_number="A1257", serial="AH23060000000042", country="US").recalled
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code", "field"),
+    [
+        ({"serial": "AH2306"}, "invalid_serial", "serial"),  # too short for the format
+        ({"serial": "AH2306000000004!"}, "invalid_serial", "serial"),
+        ({"serial": "x" * 500}, "invalid_serial", "serial"),
+        ({"model_number": "NOPE"}, "validation_error", "model_number"),
+        ({"country": "XX"}, "validation_error", "country"),
+        ({"country": "USA"}, "validation_error", "country"),
+    ],
+)
+def test_bad_input_is_a_clear_error(us_recall, kwargs, code, field):
+    given = {"model_number": "A1263", "serial": "AH23060000000042", "country": "US", **kwargs}
+    with pytest.raises(ApplicationError) as raised:
+        serial_check(**given)
+    assert raised.value.code == code
+    assert field in raised.value.fields
