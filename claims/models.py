@@ -1,1 +1,220 @@
-from django.db import models  # noqa: F401
+import hashlib
+import hmac
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from recalls.models import ProductModel, Recall, Remedy, validate_country
+
+
+class ClaimStatus(models.TextChoices):
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    AWAITING_DISPOSAL = "awaiting_disposal", "Awaiting disposal"
+    FULFILLING = "fulfilling", "Fulfilling"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# The one place that says which status may follow which (see services.claim_transition).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    ClaimStatus.NEEDS_REVIEW: frozenset({ClaimStatus.APPROVED, ClaimStatus.REJECTED, ClaimStatus.CANCELLED}),
+    ClaimStatus.APPROVED: frozenset(
+        {
+            ClaimStatus.AWAITING_DISPOSAL,
+            ClaimStatus.FULFILLING,
+            ClaimStatus.CANCELLED,
+            ClaimStatus.NEEDS_REVIEW,
+        }
+    ),
+    ClaimStatus.AWAITING_DISPOSAL: frozenset(
+        {ClaimStatus.FULFILLING, ClaimStatus.CANCELLED, ClaimStatus.NEEDS_REVIEW}
+    ),
+    ClaimStatus.FULFILLING: frozenset({ClaimStatus.FULFILLED}),
+    ClaimStatus.REJECTED: frozenset(),
+    ClaimStatus.FULFILLED: frozenset(),
+    ClaimStatus.CANCELLED: frozenset(),
+}
+# Claims in these statuses no longer hold their serial: the unit may be claimed again.
+RELEASED_STATUSES = (ClaimStatus.REJECTED, ClaimStatus.CANCELLED)
+
+
+def hash_token(token: str) -> str:
+    """Access tokens are 256 random bits: a plain SHA-256 is enough to keep them unreadable at rest."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Claim(models.Model):
+    reference = models.CharField(max_length=16, unique=True, editable=False)
+    recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="claims")
+    model = models.ForeignKey(ProductModel, on_delete=models.PROTECT, related_name="claims")
+    serial = models.CharField(max_length=32, blank=True, help_text="Normalised; empty for proof-only claims.")
+    country = models.CharField(max_length=2, validators=[validate_country])
+    remedy = models.CharField(max_length=16, choices=Remedy.choices)
+    status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.NEEDS_REVIEW)
+    serial_recalled = models.BooleanField(
+        default=False, help_text="The serial was found in a recalled batch sold in the claim's country."
+    )
+
+    customer_name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    postal_code = models.CharField(max_length=20)
+    language = models.CharField(max_length=8, default="en", help_text="For e-mails to the customer.")
+
+    access_token_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # duplicate_serial: one open claim per unit, held by the database so it holds under concurrency.
+            models.UniqueConstraint(
+                fields=["model", "serial"],
+                condition=~Q(serial="") & ~Q(status__in=RELEASED_STATUSES),
+                name="one_open_claim_per_serial",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "updated_at"], name="claim_status_updated"),
+            models.Index(fields=["email"], name="claim_email"),
+        ]
+        permissions = [("review_claim", "Can approve, reject and re-review claims")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def token_matches(self, token: str) -> bool:
+        return hmac.compare_digest(self.access_token_hash, hash_token(token))
+
+    @property
+    def is_proof_only(self) -> bool:
+        return not self.serial
+
+
+class ClaimFlag(models.Model):
+    """Why a claim needs a human look. Flags are for agents, never shown to customers."""
+
+    class Reason(models.TextChoices):
+        DUPLICATE_RECEIPT = "duplicate_receipt", "Receipt used on another claim"
+        MANY_CLAIMS_FROM_CONTACT = "many_claims_from_contact", "Many claims from one e-mail or address"
+        SERIAL_SEEN_ELSEWHERE = "serial_seen_elsewhere", "Serial seen at a facility on another claim"
+        SERIAL_NOT_RECALLED = "serial_not_recalled", "Serial not in a recalled batch"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    related_claim = models.ForeignKey(
+        Claim, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.get_reason_display()
+
+
+def document_path(instance: "ClaimDocument", filename: str) -> str:
+    # Never the customer's file name: an unguessable name in a private location.
+    return f"claims/{instance.claim.reference}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class ClaimDocument(models.Model):
+    class Kind(models.TextChoices):
+        PROOF_OF_PURCHASE = "proof_of_purchase", "Proof of purchase"
+        PRODUCT_PHOTO = "product_photo", "Product photo"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to=document_path, max_length=200)
+    content_type = models.CharField(max_length=40)
+    sha256 = models.CharField(max_length=64, db_index=True, help_text="Of the bytes received.")
+    size = models.PositiveIntegerField(help_text="Bytes received.")
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
+
+    class Meta:
+        ordering = ["kind", "created_at"]
+        constraints = [models.UniqueConstraint(fields=["claim", "kind"], name="one_document_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.claim.reference} {self.get_kind_display()}"
+
+    @property
+    def extension(self) -> str:
+        return self.EXTENSIONS.get(self.content_type, "")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class ClaimEvent(models.Model):
+    """The claim's timeline: every status change and decision. Append-only."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        FLAGGED = "flagged", "Flagged for review"
+        REMEDY_ISSUED = "remedy_issued", "Remedy issued"
+        DISPOSAL_CONFIRMED = "disposal_confirmed", "Disposal confirmed"
+        NOTE = "note", "Note"
+
+    class Actor(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Support agent"
+        SYSTEM = "system", "System"
+        FACILITY = "facility", "Recycling facility"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor_kind = models.CharField(max_length=10, choices=Actor.choices)
+    actor_id = models.CharField(max_length=64, blank=True)
+    old_status = models.CharField(max_length=20, choices=ClaimStatus.choices, blank=True)
+    new_status = models.CharField(max_length=20, choices=ClaimStatus.choices, blank=True)
+    note = models.TextField(blank=True)
+    public = models.BooleanField(default=True, help_text="Shown to the customer on the claim's timeline.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.kind} {self.old_status}->{self.new_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Claim events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Claim events are append-only.")
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a request sent with an ``Idempotency-Key``, kept for 24 hours.
+
+    The key is stored hashed and the response (which holds the claim's access token) encrypted with
+    a key derived from the idempotency key: only a client that knows the key can read it back.
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    request_fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    sealed_body = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key_hash[:12]

@@ -9,6 +9,7 @@ handler500 = "config.views.server_error"
 
 api_v1 = [
     path("", include("recalls.urls")),
+    path("", include("claims.urls")),
 ]
 
 urlpatterns = [
@@ -17,4 +18,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz/", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("claims.page_urls")),
 ]

@@ -1,0 +1,90 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import error_responses
+
+from .idempotency import idempotent_response, request_fingerprint
+from .serializers import ClaimCreatedSerializer, ClaimCreateInputSerializer, ClaimSerializer
+from .services import ClaimSubmission, claim_cancel, claim_get_for_token, claim_submit
+
+BEARER = OpenApiParameter(
+    "Authorization", str, OpenApiParameter.HEADER, required=True, description="Bearer <access_token>"
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A retry with the same key and body within 24 hours returns the first response.",
+)
+FILE_FIELDS = ("proof_of_purchase", "product_photo")
+
+
+def bearer_token(request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def claim_for_request(request, reference: str):
+    return claim_get_for_token(reference=reference, token=bearer_token(request))
+
+
+class ClaimCreateApi(APIView):
+    throttle_scope = "claims"
+
+    @extend_schema(
+        request={
+            "application/json": ClaimCreateInputSerializer,
+            "multipart/form-data": ClaimCreateInputSerializer,
+        },
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: ClaimCreatedSerializer, **error_responses(400, 409, 415, 422, 429)},
+        summary="Submit a claim with a serial number or a proof of purchase",
+    )
+    def post(self, request):
+        given = ClaimCreateInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+
+        def respond() -> tuple[int, dict]:
+            submitted = claim_submit(submission=ClaimSubmission(**data, language=request.LANGUAGE_CODE))
+            return status.HTTP_201_CREATED, ClaimCreatedSerializer(submitted).data
+
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            code, body = respond()
+        else:
+            fields = {k: v for k, v in data.items() if k not in FILE_FIELDS}
+            files = {k: _read(data[k]) for k in FILE_FIELDS if data.get(k) is not None}
+            code, body = idempotent_response(
+                key=key, fingerprint=request_fingerprint(fields, files), respond=respond
+            )
+        return Response(body, status=code)
+
+
+def _read(upload) -> bytes:
+    upload.seek(0)
+    content = upload.read()
+    upload.seek(0)
+    return content
+
+
+class ClaimDetailApi(APIView):
+    throttle_scope = "public"
+
+    @extend_schema(parameters=[BEARER], responses={200: ClaimSerializer, **error_responses(404, 429)})
+    def get(self, request, reference: str):
+        return Response(ClaimSerializer(claim_for_request(request, reference)).data)
+
+
+class ClaimCancelApi(APIView):
+    throttle_scope = "claims"
+
+    @extend_schema(
+        request=None, parameters=[BEARER], responses={200: ClaimSerializer, **error_responses(404, 409, 429)}
+    )
+    def post(self, request, reference: str):
+        claim = claim_cancel(claim=claim_for_request(request, reference))
+        return Response(ClaimSerializer(claim).data)

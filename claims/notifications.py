@@ -1,0 +1,43 @@
+"""E-mails to customers, in the language they used to claim."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .models import Claim, ClaimStatus
+
+# Later apps add sections to the "claim received" e-mail (the disposal app: the nearest recycling
+# centres) by appending a function of the claim that returns text, so no import points backwards.
+received_email_sections: list[Callable[[Claim], str]] = []
+
+# Statuses the customer hears about, with the template that tells them.
+STATUS_EMAILS = {
+    ClaimStatus.REJECTED: "rejected",
+    ClaimStatus.CANCELLED: "cancelled",
+    ClaimStatus.FULFILLED: "fulfilled",
+}
+
+
+def status_url(claim: Claim) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/status/?reference={claim.reference}"
+
+
+def claim_email_send(*, claim_id: int, template: str) -> None:
+    claim = Claim.objects.select_related("recall", "model").get(pk=claim_id)
+    with translation.override(claim.language):
+        context = {
+            "claim": claim,
+            "status_url": status_url(claim),
+            "note": claim.events.filter(public=True).exclude(note="").values_list("note", flat=True).last(),
+            "sections": [section(claim) for section in received_email_sections]
+            if template == "received"
+            else [],
+        }
+        subject = render_to_string(f"claims/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"claims/email/{template}.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [claim.email])

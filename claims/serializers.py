@@ -1,0 +1,87 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from recalls.models import Remedy
+
+from .models import Claim, ClaimEvent, ClaimStatus
+from .selectors import claim_disposal_status, claim_public_events
+
+
+class ClaimCreateInputSerializer(serializers.Serializer):
+    model_number = serializers.CharField(max_length=32)
+    serial = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    country = serializers.CharField(max_length=8)
+    remedy = serializers.ChoiceField(choices=Remedy.choices)
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    address_line1 = serializers.CharField(max_length=200)
+    address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=20)
+    # Checked and re-encoded by the service; empty files are refused there as invalid_upload.
+    proof_of_purchase = serializers.FileField(required=False, allow_empty_file=True, use_url=False)
+    product_photo = serializers.FileField(required=False, allow_empty_file=True, use_url=False)
+
+
+class ClaimEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClaimEvent
+        fields = ["kind", "old_status", "new_status", "actor_kind", "note", "created_at"]
+
+
+class DisposalStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pending", "confirmed"])
+    facility = serializers.CharField(allow_null=True)
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    recall = serializers.CharField(source="recall.code")
+    model_number = serializers.CharField(source="model.model_number")
+    status = serializers.ChoiceField(choices=ClaimStatus.choices)
+    remedy = serializers.ChoiceField(choices=Remedy.choices)
+    events = serializers.SerializerMethodField()
+    disposal = serializers.SerializerMethodField()
+    fulfilment = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "reference",
+            "status",
+            "remedy",
+            "recall",
+            "model_number",
+            "serial",
+            "country",
+            "created_at",
+            "updated_at",
+            "events",
+            "disposal",
+            "fulfilment",
+        ]
+
+    @extend_schema_field(ClaimEventSerializer(many=True))
+    def get_events(self, claim: Claim) -> list[dict]:
+        return ClaimEventSerializer(claim_public_events(claim=claim), many=True).data
+
+    @extend_schema_field(DisposalStatusSerializer)
+    def get_disposal(self, claim: Claim) -> dict:
+        return DisposalStatusSerializer(claim_disposal_status(claim=claim)).data
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_fulfilment(self, claim: Claim) -> dict | None:
+        return None
+
+
+class ClaimCreatedSerializer(serializers.Serializer):
+    reference = serializers.CharField(source="claim.reference")
+    access_token = serializers.CharField(help_text="Shown once: keep it to follow the claim.")
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, source="claim.status")
+    remedy = serializers.ChoiceField(choices=Remedy.choices, source="claim.remedy")
+    recall = serializers.CharField(source="claim.recall.code")
+    model_number = serializers.CharField(source="claim.model.model_number")
+    serial = serializers.CharField(source="claim.serial")
+    country = serializers.CharField(source="claim.country")
+    created_at = serializers.DateTimeField(source="claim.created_at")

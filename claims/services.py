@@ -1,0 +1,389 @@
+"""Every write to a claim, and the rules that decide it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from config.api import ApplicationError
+from recalls.models import MarketRule, ProductModel, Recall
+from recalls.selectors import batch_covering_serial, market_rule_get, recall_for_model_in_country
+from recalls.services import country_require, product_model_require, serial_require
+
+from . import signals
+from .models import (
+    RELEASED_STATUSES,
+    TRANSITIONS,
+    Claim,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimFlag,
+    ClaimStatus,
+    hash_token,
+)
+from .references import new_access_token, new_claim_reference
+from .uploads import CleanUpload, clean_upload
+
+logger = logging.getLogger(__name__)
+
+Actor = ClaimEvent.Actor
+
+
+def _validation_error(field_name: str, message: str) -> ApplicationError:
+    return ApplicationError(
+        "validation_error", "The request has invalid fields.", fields={field_name: [message]}
+    )
+
+
+# --- Status changes -------------------------------------------------------------------------------
+
+
+def claim_transition(
+    *,
+    claim: Claim,
+    to: str,
+    actor_kind: str,
+    actor_id: str = "",
+    note: str = "",
+    public: bool = True,
+) -> Claim:
+    """Move a claim to ``to`` if the transition table allows it, writing its event.
+
+    The caller holds the claim's row lock (``claim_lock``) inside a transaction.
+    """
+    if to not in TRANSITIONS[claim.status]:
+        raise ApplicationError(
+            "invalid_transition",
+            f"A claim that is {claim.get_status_display().lower()} cannot become {ClaimStatus(to).label.lower()}.",
+            status_code=409,
+        )
+    old = claim.status
+    claim.status = to
+    claim.save(update_fields=["status", "updated_at"])
+    ClaimEvent.objects.create(
+        claim=claim,
+        kind=ClaimEvent.Kind.STATUS_CHANGED,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        old_status=old,
+        new_status=to,
+        note=note,
+        public=public,
+    )
+    transaction.on_commit(
+        lambda: signals.claim_status_changed.send(Claim, claim_id=claim.pk, old=old, new=to)
+    )
+    return claim
+
+
+def claim_lock(*, claim_id: int) -> Claim:
+    return Claim.objects.select_for_update().select_related("recall", "model").get(pk=claim_id)
+
+
+def _market_rule(claim: Claim) -> MarketRule | None:
+    return market_rule_get(recall=claim.recall, country=claim.country)
+
+
+def _approve_locked(claim: Claim, *, actor_kind: str, actor_id: str = "", note: str = "") -> Claim:
+    claim_transition(
+        claim=claim, to=ClaimStatus.APPROVED, actor_kind=actor_kind, actor_id=actor_id, note=note
+    )
+    rule = _market_rule(claim)
+    if rule is not None and rule.disposal_before_remedy:
+        claim_transition(
+            claim=claim,
+            to=ClaimStatus.AWAITING_DISPOSAL,
+            actor_kind=Actor.SYSTEM,
+            note="The remedy is issued once a certified recycling centre confirms the unit's disposal.",
+        )
+    return claim
+
+
+def claim_approve(*, claim: Claim, agent_id: str, note: str = "") -> Claim:
+    with transaction.atomic():
+        claim = claim_lock(claim_id=claim.pk)
+        return _approve_locked(claim, actor_kind=Actor.AGENT, actor_id=agent_id, note=note)
+
+
+def claim_reject(*, claim: Claim, agent_id: str, reason: str) -> Claim:
+    if not reason.strip():
+        raise _validation_error("reason", "Say why the claim is rejected; the customer is told.")
+    with transaction.atomic():
+        claim = claim_lock(claim_id=claim.pk)
+        return claim_transition(
+            claim=claim,
+            to=ClaimStatus.REJECTED,
+            actor_kind=Actor.AGENT,
+            actor_id=agent_id,
+            note=reason.strip(),
+        )
+
+
+def claim_mark_for_review(*, claim: Claim, agent_id: str, note: str = "") -> Claim:
+    with transaction.atomic():
+        claim = claim_lock(claim_id=claim.pk)
+        return claim_transition(
+            claim=claim,
+            to=ClaimStatus.NEEDS_REVIEW,
+            actor_kind=Actor.AGENT,
+            actor_id=agent_id,
+            note=note,
+            public=False,
+        )
+
+
+def claim_cancel(*, claim: Claim) -> Claim:
+    """The customer withdraws the claim; possible until the remedy is being issued."""
+    with transaction.atomic():
+        claim = claim_lock(claim_id=claim.pk)
+        return claim_transition(claim=claim, to=ClaimStatus.CANCELLED, actor_kind=Actor.CUSTOMER)
+
+
+def claim_flag(*, claim: Claim, reason: str, detail: str = "", related_claim: Claim | None = None) -> Claim:
+    """Record why a claim needs a human; an approved claim not yet being fulfilled goes back to review.
+
+    The caller holds the claim's row lock inside a transaction.
+    """
+    ClaimFlag.objects.create(claim=claim, reason=reason, detail=detail, related_claim=related_claim)
+    ClaimEvent.objects.create(
+        claim=claim,
+        kind=ClaimEvent.Kind.FLAGGED,
+        actor_kind=Actor.SYSTEM,
+        note=f"{ClaimFlag.Reason(reason).label}. {detail}".strip(),
+        public=False,
+    )
+    if ClaimStatus.NEEDS_REVIEW in TRANSITIONS[claim.status]:
+        claim_transition(
+            claim=claim,
+            to=ClaimStatus.NEEDS_REVIEW,
+            actor_kind=Actor.SYSTEM,
+            note="Held for a check by our support team.",
+        )
+    return claim
+
+
+# --- Submission -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ClaimSubmission:
+    model_number: str
+    country: str
+    remedy: str
+    name: str
+    email: str
+    address_line1: str
+    city: str
+    postal_code: str
+    serial: str = ""
+    phone: str = ""
+    address_line2: str = ""
+    proof_of_purchase: UploadedFile | None = None
+    product_photo: UploadedFile | None = None
+    language: str = "en"
+
+
+@dataclass
+class SubmittedClaim:
+    claim: Claim
+    access_token: str = field(repr=False)
+
+
+@dataclass
+class _Decision:
+    recall: Recall
+    serial_recalled: bool
+
+
+def _decide_recall(*, model: ProductModel, serial: str, country: str, has_proof: bool) -> _Decision:
+    """Which recall the claim falls under; 400 before 422, as the API promises."""
+    batch = batch_covering_serial(model=model, serial=serial, country=country) if serial else None
+    if batch is not None:
+        return _Decision(recall=batch.recall, serial_recalled=True)
+    recall = recall_for_model_in_country(model=model, country=country)
+    if recall is None:
+        raise _validation_error(
+            "model_number", f"No active recall covers model {model.model_number} in {country}."
+        )
+    if serial and not has_proof:
+        raise ApplicationError(
+            "serial_not_recalled",
+            "This serial number is not in a recalled batch for your country. "
+            "If you believe your unit is affected, send a proof of purchase with your claim.",
+            status_code=422,
+            fields={"serial": ["Not in a recalled batch for this country."]},
+        )
+    return _Decision(recall=recall, serial_recalled=False)
+
+
+def _check_remedy(*, recall: Recall, country: str, remedy: str) -> None:
+    rule = market_rule_get(recall=recall, country=country)
+    offered = rule.remedies if rule else []
+    if remedy not in offered:
+        raise _validation_error(
+            "remedy", f"In {country} this recall offers: {', '.join(offered) or 'nothing yet'}."
+        )
+
+
+def _store_documents(claim: Claim, cleaned: dict[str, CleanUpload], stored: list[str]) -> None:
+    for kind, upload in cleaned.items():
+        document = ClaimDocument(
+            claim=claim,
+            kind=kind,
+            content_type=upload.content_type,
+            sha256=upload.sha256,
+            size=upload.size,
+            width=upload.width,
+            height=upload.height,
+        )
+        document.file.save("upload", ContentFile(upload.content), save=False)
+        stored.append(document.file.name)
+        document.save()
+
+
+def _flag_duplicate_receipts(claim: Claim, cleaned: dict[str, CleanUpload]) -> bool:
+    proof = cleaned.get(ClaimDocument.Kind.PROOF_OF_PURCHASE)
+    if proof is None:
+        return False
+    others = (
+        ClaimDocument.objects.filter(kind=ClaimDocument.Kind.PROOF_OF_PURCHASE, sha256=proof.sha256)
+        .exclude(claim=claim)
+        .values_list("claim_id", flat=True)
+    )
+    flagged = False
+    for other in Claim.objects.select_for_update().filter(pk__in=list(others)).order_by("pk"):
+        detail_other = f"The same receipt was sent with claim {claim.reference}."
+        claim_flag(
+            claim=other, reason=ClaimFlag.Reason.DUPLICATE_RECEIPT, detail=detail_other, related_claim=claim
+        )
+        claim_flag(
+            claim=claim,
+            reason=ClaimFlag.Reason.DUPLICATE_RECEIPT,
+            detail=f"The same receipt was sent with claim {other.reference}.",
+            related_claim=other,
+        )
+        flagged = True
+    return flagged
+
+
+def _duplicate_serial() -> ApplicationError:
+    return ApplicationError(
+        "duplicate_serial",
+        "A claim for this serial number is already open.",
+        status_code=409,
+        fields={"serial": ["This unit has already been claimed."]},
+    )
+
+
+def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
+    """Take a customer's claim: validate, store its documents, decide its first status.
+
+    A serial found in a recalled batch for the claim's country is approved at once unless the claim is
+    flagged; a proof-only or flagged claim waits for an agent.
+    """
+    model = product_model_require(model_number=submission.model_number)
+    country = country_require(country=submission.country)
+    serial = serial_require(model=model, serial=submission.serial) if submission.serial.strip() else ""
+    uploads = {
+        ClaimDocument.Kind.PROOF_OF_PURCHASE: submission.proof_of_purchase,
+        ClaimDocument.Kind.PRODUCT_PHOTO: submission.product_photo,
+    }
+    if not serial and uploads[ClaimDocument.Kind.PROOF_OF_PURCHASE] is None:
+        raise _validation_error("serial", "Give the unit's serial number or attach a proof of purchase.")
+    cleaned = {kind: clean_upload(f, field=kind) for kind, f in uploads.items() if f is not None}
+
+    decision = _decide_recall(
+        model=model, serial=serial, country=country, has_proof=ClaimDocument.Kind.PROOF_OF_PURCHASE in cleaned
+    )
+    _check_remedy(recall=decision.recall, country=country, remedy=submission.remedy)
+    if (
+        serial
+        and Claim.objects.filter(model=model, serial=serial).exclude(status__in=RELEASED_STATUSES).exists()
+    ):
+        raise _duplicate_serial()
+
+    token = new_access_token()
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            claim = _create_claim(
+                submission, model=model, country=country, serial=serial, decision=decision, token=token
+            )
+            _store_documents(claim, cleaned, stored)
+            flagged = _flag_duplicate_receipts(claim, cleaned)
+            if decision.serial_recalled and not flagged:
+                _approve_locked(claim, actor_kind=Actor.SYSTEM, note="The serial is in a recalled batch.")
+            transaction.on_commit(lambda: signals.claim_submitted.send(Claim, claim_id=claim.pk))
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return SubmittedClaim(claim=claim, access_token=token)
+
+
+def _create_claim(
+    submission: ClaimSubmission,
+    *,
+    model: ProductModel,
+    country: str,
+    serial: str,
+    decision: _Decision,
+    token: str,
+) -> Claim:
+    for _attempt in range(5):
+        claim = Claim(
+            reference=new_claim_reference(),
+            recall=decision.recall,
+            model=model,
+            serial=serial,
+            country=country,
+            remedy=submission.remedy,
+            serial_recalled=decision.serial_recalled,
+            customer_name=submission.name.strip(),
+            email=submission.email.strip(),
+            phone=submission.phone.strip(),
+            address_line1=submission.address_line1.strip(),
+            address_line2=submission.address_line2.strip(),
+            city=submission.city.strip(),
+            postal_code=submission.postal_code.strip(),
+            language=submission.language,
+            access_token_hash=hash_token(token),
+        )
+        try:
+            with transaction.atomic():
+                claim.save()
+        except IntegrityError:
+            if (
+                serial
+                and Claim.objects.filter(
+                    Q(model=model, serial=serial) & ~Q(status__in=RELEASED_STATUSES)
+                ).exists()
+            ):
+                raise _duplicate_serial() from None
+            if Claim.objects.filter(reference=claim.reference).exists():
+                continue  # 40 random bits collided: draw again
+            raise
+        ClaimEvent.objects.create(
+            claim=claim,
+            kind=ClaimEvent.Kind.SUBMITTED,
+            actor_kind=Actor.CUSTOMER,
+            new_status=claim.status,
+        )
+        return claim
+    raise RuntimeError("Could not draw a free claim reference.")
+
+
+def claim_get_for_token(*, reference: str, token: str) -> Claim:
+    """The claim, if the token is its own; otherwise ``not_found`` (its existence is not disclosed)."""
+    claim = (
+        Claim.objects.select_related("recall", "model").filter(reference=reference.strip().upper()).first()
+    )
+    if claim is None or not token or not claim.token_matches(token):
+        raise ApplicationError("not_found", "No claim with this reference and token.", status_code=404)
+    return claim

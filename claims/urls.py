@@ -1,0 +1,9 @@
+from django.urls import path
+
+from .apis import ClaimCancelApi, ClaimCreateApi, ClaimDetailApi
+
+urlpatterns = [
+    path("claims/", ClaimCreateApi.as_view(), name="claim-create"),
+    path("claims/<str:reference>/", ClaimDetailApi.as_view(), name="claim-detail"),
+    path("claims/<str:reference>/cancel/", ClaimCancelApi.as_view(), name="claim-cancel"),
+]
