@@ -218,3 +218,112 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key_hash[:12]
+
+
+# --- Remedies: one per claim, of the kind the customer chose ---------------------------------------
+
+
+class GiftCard(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        REDEEMED = "redeemed", "Redeemed"
+        VOID = "void", "Void"
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="gift_card")
+    code = models.CharField(max_length=16, unique=True, help_text="Crockford base32, 80 random bits.")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"gift card for {self.claim_id} ({self.masked_code})"
+
+    @property
+    def display_code(self) -> str:
+        return "-".join(self.code[i : i + 4] for i in range(0, 16, 4))
+
+    @property
+    def masked_code(self) -> str:
+        return f"****-****-****-{self.code[-4:]}"
+
+
+class Replacement(models.Model):
+    class Shipping(models.TextChoices):
+        PENDING = "pending", "Waiting for the warehouse"
+        SHIPPED = "shipped", "Shipped"
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="replacement")
+    model = models.ForeignKey(ProductModel, on_delete=models.PROTECT, related_name="+")
+    ship_to_name = models.CharField(max_length=200)
+    ship_to_address = models.TextField()
+    ship_to_country = models.CharField(max_length=2)
+    shipping_status = models.CharField(max_length=10, choices=Shipping.choices, default=Shipping.PENDING)
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=80, blank=True)
+    ordered_at = models.DateTimeField(auto_now_add=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shipping_status", "ordered_at"], name="replacement_open")]
+
+    def __str__(self) -> str:
+        return f"replacement {self.model.model_number} for {self.claim_id}"
+
+
+class Refund(models.Model):
+    class Payout(models.TextChoices):
+        PENDING = "pending", "Waiting for finance"
+        PAID = "paid", "Paid"
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="refund")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    payout_status = models.CharField(max_length=10, choices=Payout.choices, default=Payout.PENDING)
+    payout_reference = models.CharField(max_length=80, blank=True)
+    instructed_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["payout_status", "instructed_at"], name="refund_open")]
+        permissions = [("export_refunds", "Can export and settle refunds")]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount} {self.currency} for {self.claim_id}"
+
+
+class OutboxMessage(models.Model):
+    """A message to an external provider, written in the transaction that caused it, delivered after."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed after all attempts"
+
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    topic = models.CharField(max_length=60)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"], name="outbox_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.event_id}"
+
+
+class DeliveryAttempt(models.Model):
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="delivery_attempts")
+    attempted_at = models.DateTimeField(auto_now_add=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["attempted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.status_code or self.error}"

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from .models import Claim, ClaimStatus
+from .selectors import claim_fulfilment
 
 # Later apps add sections to the "claim received" e-mail (the disposal app: the nearest recycling
 # centres) by appending a function of the claim that returns text, so no import points backwards.
@@ -34,6 +35,7 @@ def claim_email_send(*, claim_id: int, template: str) -> None:
             "claim": claim,
             "status_url": status_url(claim),
             "note": claim.events.filter(public=True).exclude(note="").values_list("note", flat=True).last(),
+            "fulfilment": claim_fulfilment(claim=claim),
             "sections": [section(claim) for section in received_email_sections]
             if template == "received"
             else [],

@@ -1,9 +1,9 @@
 from django.dispatch import receiver
 
-from .models import Claim
+from .models import Claim, OutboxMessage
 from .notifications import STATUS_EMAILS
-from .signals import claim_status_changed, claim_submitted
-from .tasks import claim_email
+from .signals import claim_status_changed, claim_submitted, outbox_message_created, remedy_due
+from .tasks import claim_email, outbox_deliver_task, remedy_issue_task
 
 
 @receiver(claim_submitted, sender=Claim)
@@ -15,3 +15,13 @@ def email_claim_received(sender, *, claim_id: int, **kwargs) -> None:
 def email_status_change(sender, *, claim_id: int, new: str, **kwargs) -> None:
     if new in STATUS_EMAILS:
         claim_email.delay(claim_id=claim_id, template=STATUS_EMAILS[new])
+
+
+@receiver(remedy_due, sender=Claim)
+def queue_remedy(sender, *, claim_id: int, **kwargs) -> None:
+    remedy_issue_task.delay(claim_id=claim_id)
+
+
+@receiver(outbox_message_created, sender=OutboxMessage)
+def queue_outbox_delivery(sender, *, message_id: int, **kwargs) -> None:
+    outbox_deliver_task.delay(message_id=message_id)

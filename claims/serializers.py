@@ -4,7 +4,7 @@ from rest_framework import serializers
 from recalls.models import Remedy
 
 from .models import Claim, ClaimEvent, ClaimStatus
-from .selectors import claim_disposal_status, claim_public_events
+from .selectors import claim_disposal_status, claim_fulfilment, claim_public_events
 
 
 class ClaimCreateInputSerializer(serializers.Serializer):
@@ -34,6 +34,19 @@ class DisposalStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["pending", "confirmed"])
     facility = serializers.CharField(allow_null=True)
     confirmed_at = serializers.DateTimeField(allow_null=True)
+
+
+class FulfilmentSerializer(serializers.Serializer):
+    """Null until issued. Gift card: code, amount, currency; replacement: model_number,
+    tracking_number; refund: amount, currency, status."""
+
+    type = serializers.ChoiceField(choices=Remedy.choices)
+    code = serializers.CharField(required=False)
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, coerce_to_string=True)
+    currency = serializers.CharField(required=False)
+    model_number = serializers.CharField(required=False)
+    tracking_number = serializers.CharField(required=False, allow_null=True)
+    status = serializers.CharField(required=False)
 
 
 class ClaimSerializer(serializers.ModelSerializer):
@@ -70,9 +83,9 @@ class ClaimSerializer(serializers.ModelSerializer):
     def get_disposal(self, claim: Claim) -> dict:
         return DisposalStatusSerializer(claim_disposal_status(claim=claim)).data
 
-    @extend_schema_field(serializers.DictField(allow_null=True))
+    @extend_schema_field(FulfilmentSerializer(allow_null=True))
     def get_fulfilment(self, claim: Claim) -> dict | None:
-        return None
+        return claim_fulfilment(claim=claim)
 
 
 class ClaimCreatedSerializer(serializers.Serializer):

@@ -102,7 +102,14 @@ def _approve_locked(claim: Claim, *, actor_kind: str, actor_id: str = "", note: 
             actor_kind=Actor.SYSTEM,
             note="The remedy is issued once a certified recycling centre confirms the unit's disposal.",
         )
+    else:
+        claim_remedy_due(claim=claim)
     return claim
+
+
+def claim_remedy_due(*, claim: Claim) -> None:
+    """Once committed, have the remedy issued (the claims app's receiver queues the task)."""
+    transaction.on_commit(lambda: signals.remedy_due.send(Claim, claim_id=claim.pk))
 
 
 def claim_approve(*, claim: Claim, agent_id: str, note: str = "") -> Claim:

@@ -65,3 +65,25 @@ class SerialRangeFactory(factory.django.DjangoModelFactory):
     width = 10
     start = 0
     end = 999_999
+
+
+class ClaimFactory(factory.django.DjangoModelFactory):
+    """A claim as the intake leaves it; use the services to move it on."""
+
+    class Meta:
+        model = "claims.Claim"
+
+    reference = factory.Sequence(lambda n: f"RC-T{n:07d}")
+    recall = factory.SubFactory(RecallFactory)
+    model = factory.SubFactory(ProductModelFactory)
+    serial = factory.Sequence(lambda n: f"AH2306{n:010d}")
+    country = "US"
+    remedy = "gift_card"
+    status = "needs_review"
+    serial_recalled = True
+    customer_name = "Ann Example"
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    address_line1 = "1 Main Street"
+    city = "Springfield"
+    postal_code = "12345"
+    access_token_hash = "0" * 64

@@ -174,6 +174,25 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Keep database connections between tasks (Celery's Django fixup closes them after every task unless
+# told otherwise); config/celery.py still drops broken or expired ones before each task.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+CELERY_TASK_ROUTES = {
+    "claims.tasks.remedy_issue_task": {"queue": "remedies"},
+    "claims.tasks.remedies_sweep": {"queue": "remedies"},
+    "claims.tasks.claim_email": {"queue": "notifications"},
+    "claims.tasks.outbox_deliver_task": {"queue": "notifications"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "remedies-sweep": {"task": "claims.tasks.remedies_sweep", "schedule": 60.0},
+}
+REMEDY_SWEEP_AFTER_SECONDS = env.int("REMEDY_SWEEP_AFTER_SECONDS", default=300)
+
+# --- Gift cards -----------------------------------------------------------------------------------
+# The programme's own ledger issues the codes; an external provider, if any, hears of each one by an
+# HMAC-signed webhook delivered from the outbox.
+GIFT_CARD_WEBHOOK_URL = env.str("GIFT_CARD_WEBHOOK_URL", default="")
+GIFT_CARD_WEBHOOK_SECRET = env.str("GIFT_CARD_WEBHOOK_SECRET", default="")
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

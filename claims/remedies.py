@@ -1,0 +1,255 @@
+"""Services that issue remedies: gift cards, replacement orders and refunds, each exactly once.
+
+Exactly-once comes from the database: the claim's row is locked and re-read, each remedy table allows
+one row per claim, and the claim's status moves in the same transaction. Celery only delivers at least
+once; running ``remedy_issue`` twice for a claim changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.api import ApplicationError
+from recalls.models import Remedy
+from recalls.selectors import market_rule_get
+
+from .models import Claim, ClaimEvent, ClaimStatus, GiftCard, OutboxMessage, Refund, Replacement
+from .references import CROCKFORD, random_crockford
+from .services import claim_lock, claim_transition
+from .signals import outbox_message_created
+
+logger = logging.getLogger(__name__)
+Actor = ClaimEvent.Actor
+
+
+def _remedy_event(claim: Claim, note: str, *, actor_kind: str = Actor.SYSTEM, actor_id: str = "") -> None:
+    ClaimEvent.objects.create(
+        claim=claim, kind=ClaimEvent.Kind.REMEDY_ISSUED, actor_kind=actor_kind, actor_id=actor_id, note=note
+    )
+
+
+def remedy_issue(*, claim_id: int) -> Claim:
+    """Issue the claim's remedy if it is due; return early if it is issued already or not due."""
+    with transaction.atomic():
+        claim = claim_lock(claim_id=claim_id)
+        if claim.status == ClaimStatus.APPROVED:
+            claim_transition(claim=claim, to=ClaimStatus.FULFILLING, actor_kind=Actor.SYSTEM)
+        elif claim.status != ClaimStatus.FULFILLING:
+            return claim  # cancelled, held for disposal or review, or done already
+        rule = market_rule_get(recall=claim.recall, country=claim.country)
+        if rule is None:
+            raise ApplicationError(
+                "market_rule_missing", f"{claim.recall.code} has no rule for {claim.country}."
+            )
+        if claim.remedy == Remedy.GIFT_CARD:
+            _issue_gift_card(claim, amount=rule.gift_card_amount, currency=rule.gift_card_currency)
+        elif claim.remedy == Remedy.REPLACEMENT:
+            _order_replacement(claim, model=rule.replacement_model or claim.model)
+        else:
+            _instruct_refund(claim, amount=rule.refund_amount, currency=rule.refund_currency)
+    return claim
+
+
+# --- Gift cards: the programme's own ledger -------------------------------------------------------
+
+
+def gift_card_code_normalise(code: str) -> str:
+    """As a shop assistant types it: dashes, spaces, case and the look-alikes O, I and L forgiven."""
+    return code.replace("-", "").replace(" ", "").upper().translate(str.maketrans("OIL", "011"))
+
+
+def _issue_gift_card(claim: Claim, *, amount, currency: str) -> None:
+    if GiftCard.objects.filter(claim=claim).exists():
+        claim_transition(claim=claim, to=ClaimStatus.FULFILLED, actor_kind=Actor.SYSTEM)
+        return
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                card = GiftCard.objects.create(
+                    claim=claim, code=random_crockford(16), amount=amount, currency=currency
+                )
+            break
+        except IntegrityError:
+            continue  # 80 random bits collided (the claim is locked, so it is not a second card): draw again
+    else:
+        raise RuntimeError("Could not draw a free gift-card code.")
+    _remedy_event(claim, f"Gift card of {amount} {currency} issued.")
+    if settings.GIFT_CARD_WEBHOOK_URL:
+        message = OutboxMessage.objects.create(
+            topic="gift_card.issued",
+            payload={
+                "claim_reference": claim.reference,
+                "code": card.code,
+                "amount": str(card.amount),
+                "currency": card.currency,
+                "issued_at": card.issued_at.isoformat(),
+            },
+        )
+        transaction.on_commit(lambda: outbox_message_created.send(OutboxMessage, message_id=message.pk))
+    claim_transition(claim=claim, to=ClaimStatus.FULFILLED, actor_kind=Actor.SYSTEM)
+
+
+def gift_card_check(*, code: str) -> GiftCard | None:
+    code = gift_card_code_normalise(code)
+    if len(code) != 16 or any(c not in CROCKFORD for c in code):
+        return None
+    return GiftCard.objects.filter(code=code).select_related("claim").first()
+
+
+def gift_card_redeem(*, code: str) -> GiftCard:
+    """Mark a gift card used, once: a second redemption is refused."""
+    card = gift_card_check(code=code)
+    if card is None:
+        raise ApplicationError("not_found", "No gift card with this code.", status_code=404)
+    updated = GiftCard.objects.filter(pk=card.pk, status=GiftCard.Status.ACTIVE).update(
+        status=GiftCard.Status.REDEEMED, redeemed_at=timezone.now()
+    )
+    if not updated:
+        raise ApplicationError(
+            "gift_card_not_active", f"This gift card is {card.get_status_display().lower()}.", status_code=409
+        )
+    card.refresh_from_db()
+    return card
+
+
+# --- Replacements: an order for the warehouse, fulfilled when shipped ------------------------------
+
+
+def _order_replacement(claim: Claim, *, model) -> None:
+    _, created = Replacement.objects.get_or_create(
+        claim=claim,
+        defaults={
+            "model": model,
+            "ship_to_name": claim.customer_name,
+            "ship_to_address": "\n".join(
+                line
+                for line in [claim.address_line1, claim.address_line2, f"{claim.postal_code} {claim.city}"]
+                if line
+            ),
+            "ship_to_country": claim.country,
+        },
+    )
+    if created:
+        _remedy_event(claim, f"Replacement {model.model_number} ordered from the warehouse.")
+
+
+def replacement_mark_shipped(
+    *, reference: str, tracking_number: str, carrier: str = "", actor_id: str = ""
+) -> Claim:
+    """The warehouse shipped the replacement: record the tracking number and fulfil the claim."""
+    tracking_number = tracking_number.strip()
+    if not tracking_number:
+        raise ApplicationError(
+            "validation_error", "A tracking number is needed.", fields={"tracking_number": ["Required."]}
+        )
+    with transaction.atomic():
+        claim = _claim_with_remedy(reference, Remedy.REPLACEMENT)
+        replacement = Replacement.objects.select_for_update().get(claim=claim)
+        if replacement.shipping_status == Replacement.Shipping.SHIPPED:
+            if replacement.tracking_number != tracking_number:
+                raise ApplicationError(
+                    "already_shipped",
+                    f"{reference} shipped already with {replacement.tracking_number}.",
+                    status_code=409,
+                )
+            return claim
+        replacement.shipping_status = Replacement.Shipping.SHIPPED
+        replacement.tracking_number = tracking_number
+        replacement.carrier = carrier.strip()
+        replacement.shipped_at = timezone.now()
+        replacement.save()
+        actor_kind = Actor.AGENT if actor_id else Actor.SYSTEM
+        _remedy_event(
+            claim,
+            f"Replacement shipped, tracking number {tracking_number}.",
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+        )
+        return claim_transition(
+            claim=claim, to=ClaimStatus.FULFILLED, actor_kind=actor_kind, actor_id=actor_id
+        )
+
+
+# --- Refunds: a payout instruction for finance, fulfilled when paid -------------------------------
+
+
+def _instruct_refund(claim: Claim, *, amount, currency: str) -> None:
+    _, created = Refund.objects.get_or_create(claim=claim, defaults={"amount": amount, "currency": currency})
+    if created:
+        _remedy_event(claim, f"Refund of {amount} {currency} sent to finance for payout.")
+
+
+def refund_mark_paid(*, reference: str, payout_reference: str, actor_id: str = "") -> Claim:
+    payout_reference = payout_reference.strip()
+    if not payout_reference:
+        raise ApplicationError(
+            "validation_error", "A payout reference is needed.", fields={"payout_reference": ["Required."]}
+        )
+    with transaction.atomic():
+        claim = _claim_with_remedy(reference, Remedy.REFUND)
+        refund = Refund.objects.select_for_update().get(claim=claim)
+        if refund.payout_status == Refund.Payout.PAID:
+            if refund.payout_reference != payout_reference:
+                raise ApplicationError(
+                    "already_paid",
+                    f"{reference} was paid already ({refund.payout_reference}).",
+                    status_code=409,
+                )
+            return claim
+        refund.payout_status = Refund.Payout.PAID
+        refund.payout_reference = payout_reference
+        refund.paid_at = timezone.now()
+        refund.save()
+        actor_kind = Actor.AGENT if actor_id else Actor.SYSTEM
+        _remedy_event(
+            claim,
+            f"Refund of {refund.amount} {refund.currency} paid.",
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+        )
+        return claim_transition(
+            claim=claim, to=ClaimStatus.FULFILLED, actor_kind=actor_kind, actor_id=actor_id
+        )
+
+
+def _claim_with_remedy(reference: str, remedy: str) -> Claim:
+    claim = Claim.objects.filter(reference=reference.strip().upper()).first()
+    if claim is None:
+        raise ApplicationError("not_found", f"No claim {reference}.", status_code=404)
+    claim = claim_lock(claim_id=claim.pk)
+    if claim.remedy != remedy:
+        raise ApplicationError(
+            "wrong_remedy",
+            f"{claim.reference} is a {claim.get_remedy_display().lower()} claim.",
+            status_code=409,
+        )
+    if claim.status != ClaimStatus.FULFILLING:
+        raise ApplicationError(
+            "invalid_transition",
+            f"{claim.reference} is {claim.get_status_display().lower()}, not fulfilling.",
+            status_code=409,
+        )
+    return claim
+
+
+# --- Recovery -------------------------------------------------------------------------------------
+
+
+def claims_stuck(*, older_than: timedelta) -> list[int]:
+    """Claims whose remedy is due but was not issued: a lost message, a worker killed mid-task."""
+    cutoff = timezone.now() - older_than
+    missing_record = (
+        Q(remedy=Remedy.GIFT_CARD, gift_card__isnull=True)
+        | Q(remedy=Remedy.REPLACEMENT, replacement__isnull=True)
+        | Q(remedy=Remedy.REFUND, refund__isnull=True)
+    )
+    stuck = Claim.objects.filter(updated_at__lt=cutoff).filter(
+        Q(status=ClaimStatus.APPROVED) | (Q(status=ClaimStatus.FULFILLING) & missing_record)
+    )
+    return list(stuck.order_by("updated_at").values_list("pk", flat=True)[:1000])
