@@ -1,5 +1,7 @@
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -8,6 +10,7 @@ from config.api import error_responses
 from .idempotency import idempotent_response, request_fingerprint
 from .serializers import ClaimCreatedSerializer, ClaimCreateInputSerializer, ClaimSerializer
 from .services import ClaimSubmission, claim_cancel, claim_get_for_token, claim_submit
+from .voucher import voucher_png
 
 BEARER = OpenApiParameter(
     "Authorization", str, OpenApiParameter.HEADER, required=True, description="Bearer <access_token>"
@@ -88,3 +91,38 @@ class ClaimCancelApi(APIView):
     def post(self, request, reference: str):
         claim = claim_cancel(claim=claim_for_request(request, reference))
         return Response(ClaimSerializer(claim).data)
+
+
+class PNGRenderer(BaseRenderer):
+    """Lets clients ask for ``image/png``; the view answers with the PNG bytes itself."""
+
+    media_type = "image/png"
+    format = "png"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class ClaimVoucherApi(APIView):
+    """The drop-off voucher: a QR code of the claim's reference for the recycling centre to scan."""
+
+    throttle_scope = "public"
+    renderer_classes = [JSONRenderer, PNGRenderer]
+
+    @extend_schema(
+        parameters=[BEARER],
+        responses={(200, "image/png"): bytes, **error_responses(404, 429)},
+    )
+    def get(self, request, reference: str):
+        png = voucher_png(claim=claim_for_request(request, reference))
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON, as everywhere in the API, even for a client that asked for image/png.
+        if isinstance(response, Response):
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)

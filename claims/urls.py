@@ -1,9 +1,10 @@
 from django.urls import path
 
-from .apis import ClaimCancelApi, ClaimCreateApi, ClaimDetailApi
+from .apis import ClaimCancelApi, ClaimCreateApi, ClaimDetailApi, ClaimVoucherApi
 
 urlpatterns = [
     path("claims/", ClaimCreateApi.as_view(), name="claim-create"),
     path("claims/<str:reference>/", ClaimDetailApi.as_view(), name="claim-detail"),
     path("claims/<str:reference>/cancel/", ClaimCancelApi.as_view(), name="claim-cancel"),
+    path("claims/<str:reference>/voucher.png", ClaimVoucherApi.as_view(), name="claim-voucher"),
 ]

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from disposal.urls import partner_urlpatterns, public_urlpatterns
+
 from .views import healthz
 
 handler404 = "config.views.not_found"
@@ -10,11 +12,13 @@ handler500 = "config.views.server_error"
 api_v1 = [
     path("", include("recalls.urls")),
     path("", include("claims.urls")),
+    path("", include(public_urlpatterns)),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("api/partner/v1/", include(partner_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz/", healthz, name="healthz"),

@@ -87,3 +87,15 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     city = "Springfield"
     postal_code = "12345"
     access_token_hash = "0" * 64
+
+
+def facility_with_token(name="Centre A", country="US", expires_on=None, **kwargs):
+    """A certified facility and its API token (only the hash is stored)."""
+    import datetime
+
+    from disposal.services import Certification, facility_create
+
+    expires_on = expires_on or datetime.date.today() + datetime.timedelta(days=365)
+    return facility_create(
+        name=name, country=country, certifications=[Certification("R2", f"R2-{name}", expires_on)], **kwargs
+    )

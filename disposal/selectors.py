@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.template.loader import render_to_string
+
+from claims.models import Claim
+
+from .models import DisposalConfirmation, FacilityCertification, RecyclingFacility
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def facility_list_public(
+    *, country: str | None = None, lat: float | None = None, lon: float | None = None
+) -> list[RecyclingFacility]:
+    """Certified facilities that accept lithium-ion; nearest first when a position is given."""
+    facilities: QuerySet[RecyclingFacility] = RecyclingFacility.objects.certified().prefetch_related(
+        Prefetch("certifications", queryset=FacilityCertification.objects.order_by("-expires_on"))
+    )
+    if country:
+        facilities = facilities.filter(country=country)
+    found = list(facilities.order_by("name", "pk"))
+    if lat is None or lon is None:
+        return found
+    located = [f for f in found if f.latitude is not None]
+    for facility in located:
+        facility.distance_km = round(distance_km(lat, lon, facility.latitude, facility.longitude), 1)
+    return sorted(located, key=lambda f: f.distance_km) + [f for f in found if f.latitude is None]
+
+
+def disposal_list_for_facility(*, facility: RecyclingFacility) -> QuerySet[DisposalConfirmation]:
+    return DisposalConfirmation.objects.filter(facility=facility).select_related("claim")
+
+
+def disposal_status_for_claim(claim: Claim) -> dict[str, Any]:
+    confirmation = DisposalConfirmation.objects.filter(claim=claim).select_related("facility").first()
+    if confirmation is None:
+        return {"status": "pending", "facility": None, "confirmed_at": None}
+    return {
+        "status": "confirmed",
+        "facility": confirmation.facility.name,
+        "confirmed_at": confirmation.received_at,
+    }
+
+
+def nearest_facilities_email_section(claim: Claim) -> str:
+    facilities = facility_list_public(country=claim.country)[:3]
+    return render_to_string(
+        "disposal/email/nearest_facilities.txt", {"facilities": facilities, "claim": claim}
+    )

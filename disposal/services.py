@@ -1,0 +1,218 @@
+"""Writes of the disposal app: facilities, their tokens, and confirmations that release claims."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from claims.models import Claim, ClaimEvent, ClaimFlag, ClaimStatus
+from claims.services import claim_flag, claim_lock, claim_remedy_due, claim_transition
+from config.api import ApplicationError
+from recalls.countries import is_country, normalise_country
+from recalls.selectors import batch_covering_serial
+from recalls.services import serial_require
+
+from .models import DisposalConfirmation, FacilityCertification, RecyclingFacility, hash_facility_token
+
+# A received_at this far ahead of the server's clock is a typo, not clock skew.
+CLOCK_SKEW = datetime.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Certification:
+    scheme: str
+    number: str
+    expires_on: datetime.date
+
+    @classmethod
+    def parse(cls, value: str) -> Certification:
+        """``SCHEME:NUMBER:YYYY-MM-DD``, e.g. ``R2:R2-12345:2027-03-31``."""
+        try:
+            scheme, number, expires = value.rsplit(":", 2)
+            return cls(scheme.strip(), number.strip(), datetime.date.fromisoformat(expires.strip()))
+        except ValueError:
+            raise ApplicationError(
+                "validation_error",
+                f"{value!r} is not SCHEME:NUMBER:YYYY-MM-DD (e.g. R2:R2-12345:2027-03-31).",
+            ) from None
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def facility_create(
+    *,
+    name: str,
+    country: str,
+    certifications: list[Certification],
+    address: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+    accepts_lithium_ion: bool = True,
+    is_demo: bool = False,
+) -> tuple[RecyclingFacility, str]:
+    """Create a facility; returns it and its API token, which is not stored and cannot be shown again."""
+    country = normalise_country(country)
+    if not is_country(country):
+        raise ApplicationError("validation_error", f"{country!r} is not an ISO 3166-1 alpha-2 country code.")
+    if not name.strip():
+        raise ApplicationError("validation_error", "A facility needs a name.")
+    if (latitude is None) != (longitude is None):
+        raise ApplicationError("validation_error", "Give both latitude and longitude, or neither.")
+    if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ApplicationError("validation_error", "Latitude is -90..90 and longitude -180..180.")
+    if not certifications:
+        raise ApplicationError("validation_error", "A facility needs at least one certification.")
+    token = _new_token()
+    with transaction.atomic():
+        facility = RecyclingFacility.objects.create(
+            name=name.strip(),
+            country=country,
+            address=address.strip(),
+            latitude=latitude,
+            longitude=longitude,
+            accepts_lithium_ion=accepts_lithium_ion,
+            is_demo=is_demo,
+            api_token_hash=hash_facility_token(token),
+        )
+        for cert in certifications:
+            FacilityCertification.objects.create(
+                facility=facility, scheme=cert.scheme, number=cert.number, expires_on=cert.expires_on
+            )
+    return facility, token
+
+
+def facility_token_rotate(*, facility: RecyclingFacility) -> str:
+    """A new token for the facility; the old one stops working at once."""
+    token = _new_token()
+    facility.api_token_hash = hash_facility_token(token)
+    facility.token_rotated_at = timezone.now()
+    facility.save(update_fields=["api_token_hash", "token_rotated_at"])
+    return token
+
+
+def facility_for_token(*, token: str) -> RecyclingFacility | None:
+    if not token:
+        return None
+    return RecyclingFacility.objects.filter(api_token_hash=hash_facility_token(token)).first()
+
+
+@dataclass(frozen=True)
+class DisposalResult:
+    confirmation: DisposalConfirmation
+    created: bool
+
+
+def disposal_confirm(
+    *,
+    facility: RecyclingFacility,
+    claim_reference: str,
+    serial: str,
+    condition: str,
+    received_at: datetime.datetime | None = None,
+) -> DisposalResult:
+    """Record that ``facility`` took back the claim's unit, and release a claim held for disposal.
+
+    A unit is accepted whatever its claim's status: a dangerous unit taken back is always recorded.
+    The same facility confirming again gets its first record back, unchanged.
+    """
+    if received_at is not None and received_at > timezone.now() + CLOCK_SKEW:
+        raise ApplicationError(
+            "validation_error",
+            "The request has invalid fields.",
+            fields={"received_at": ["Is in the future."]},
+        )
+    if not facility.is_certified():
+        raise ApplicationError(
+            "facility_not_certified",
+            "This facility is inactive, does not take lithium-ion, or its certification has expired.",
+            status_code=403,
+        )
+    claim = Claim.objects.select_related("model").filter(reference=claim_reference.strip().upper()).first()
+    if claim is None:
+        raise ApplicationError("not_found", "No claim with this reference.", status_code=404)
+    observed = serial_require(model=claim.model, serial=serial)
+
+    with transaction.atomic():
+        claim = claim_lock(claim_id=claim.pk)
+        existing = DisposalConfirmation.objects.filter(claim=claim).select_related("facility").first()
+        if existing is not None and existing.facility_id == facility.pk:
+            return DisposalResult(existing, created=False)
+        if claim.serial and observed != claim.serial:
+            raise ApplicationError(
+                "serial_mismatch",
+                "The unit's serial number is not the claim's.",
+                status_code=422,
+                fields={"serial": [f"The claim is for another unit of model {claim.model.model_number}."]},
+            )
+        if existing is not None:
+            raise ApplicationError(
+                "already_disposed", "Another facility has confirmed this unit's disposal.", status_code=409
+            )
+        try:
+            with transaction.atomic():
+                confirmation = DisposalConfirmation.objects.create(
+                    claim=claim,
+                    facility=facility,
+                    serial_observed=observed,
+                    condition=condition,
+                    received_at=received_at or timezone.now(),
+                )
+        except IntegrityError:  # the claim is locked, so only a bug or a manual insert gets here
+            raise ApplicationError(
+                "already_disposed", "This unit's disposal is already recorded.", status_code=409
+            ) from None
+        ClaimEvent.objects.create(
+            claim=claim,
+            kind=ClaimEvent.Kind.DISPOSAL_CONFIRMED,
+            actor_kind=ClaimEvent.Actor.FACILITY,
+            actor_id=str(facility.pk),
+            note=f"Handed in at {facility.name} ({confirmation.get_condition_display().lower()}).",
+        )
+        flagged = _check_observed_serial(claim, observed) if not claim.serial else False
+        if claim.status == ClaimStatus.AWAITING_DISPOSAL and not flagged:
+            claim_transition(
+                claim=claim,
+                to=ClaimStatus.FULFILLING,
+                actor_kind=ClaimEvent.Actor.FACILITY,
+                actor_id=str(facility.pk),
+            )
+            claim_remedy_due(claim=claim)
+    return DisposalResult(confirmation, created=True)
+
+
+def _check_observed_serial(claim: Claim, observed: str) -> bool:
+    """A proof-only claim learns its serial at the facility: record it, and flag what does not add up."""
+    claim.serial = observed  # from now on, a new claim for this unit is a duplicate_serial
+    try:
+        with transaction.atomic():
+            claim.save(update_fields=["serial", "updated_at"])
+    except IntegrityError:  # another open claim holds this serial
+        claim.serial = ""
+        other = (
+            Claim.objects.filter(model=claim.model, serial=observed)
+            .exclude(status__in=[ClaimStatus.REJECTED, ClaimStatus.CANCELLED])
+            .first()
+        )
+        claim_flag(
+            claim=claim,
+            reason=ClaimFlag.Reason.SERIAL_SEEN_ELSEWHERE,
+            detail=f"Serial {observed} handed in here is claimed by {other.reference if other else 'another claim'}.",
+            related_claim=other,
+        )
+        return True
+    if batch_covering_serial(model=claim.model, serial=observed, country=claim.country) is None:
+        claim_flag(
+            claim=claim,
+            reason=ClaimFlag.Reason.SERIAL_NOT_RECALLED,
+            detail=f"Serial {observed} handed in is not in a recalled batch for {claim.country}.",
+        )
+        return True
+    claim.serial_recalled = True
+    claim.save(update_fields=["serial_recalled", "updated_at"])
+    return False

@@ -1,0 +1,102 @@
+import datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from disposal.models import RecyclingFacility, hash_facility_token
+from tests.factories import ClaimFactory, facility_with_token
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/facilities/"
+
+
+def test_only_active_certified_lithium_ion_facilities_are_listed(api):
+    facility_with_token("Good", latitude=52.52, longitude=13.40, country="DE")
+    facility_with_token("Expired", country="DE", expires_on=timezone.localdate() - datetime.timedelta(days=1))
+    inactive, _ = facility_with_token("Inactive", country="DE")
+    inactive.active = False
+    inactive.save()
+    facility_with_token("No lithium", country="DE", accepts_lithium_ion=False)
+    body = api.get(URL, {"country": "de"}).json()
+    assert [f["name"] for f in body["results"]] == ["Good"]
+    assert body["results"][0]["certifications"][0]["scheme"] == "R2"
+
+
+def test_nearest_first_from_a_position(api):
+    facility_with_token("Munich", country="DE", latitude=48.14, longitude=11.58)
+    facility_with_token("Hamburg", country="DE", latitude=53.55, longitude=9.99)
+    facility_with_token("Berlin", country="DE", latitude=52.52, longitude=13.40)
+    facility_with_token("Unknown place", country="DE")
+    body = api.get(URL, {"lat": 52.40, "lon": 13.06}).json()  # Potsdam
+    assert [f["name"] for f in body["results"]] == ["Berlin", "Hamburg", "Munich", "Unknown place"]
+    assert 20 < body["results"][0]["distance_km"] < 40
+
+
+@pytest.mark.parametrize(
+    "query", [{"lat": "91", "lon": "0"}, {"lat": "50"}, {"lat": "abc", "lon": "1"}, {"country": "XX"}]
+)
+def test_bad_query_is_400(api, query):
+    response = api.get(URL, query)
+    assert (response.status_code, response.json()["code"]) == (400, "validation_error")
+
+
+def test_create_facility_prints_the_token_once_and_stores_its_hash(capsys):
+    call_command(
+        "create_facility",
+        name="Recycling Ost",
+        country="de",
+        certification=["R2:R2-999:2030-01-31"],
+        lat=52.5,
+        lon=13.4,
+    )
+    out = capsys.readouterr().out
+    token = next(line.split("token: ")[1] for line in out.splitlines() if line.startswith("token: "))
+    facility = RecyclingFacility.objects.get(name="Recycling Ost")
+    assert facility.api_token_hash == hash_facility_token(token)
+    assert token not in str(RecyclingFacility.objects.values().get())
+    assert facility.certifications.get().number == "R2-999"
+
+
+def test_create_facility_records_an_expired_certification_as_given(capsys):
+    call_command("create_facility", name="Old", country="US", certification=["e-Stewards:ES-1:2020-01-01"])
+    _, err = capsys.readouterr()
+    assert "expired" in err
+    assert not RecyclingFacility.objects.get(name="Old").is_certified()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"certification": ["R2:2030-01-01"]}, "SCHEME:NUMBER:YYYY-MM-DD"),
+        ({"certification": ["R2:X:2030-13-01"]}, "SCHEME:NUMBER:YYYY-MM-DD"),
+        ({"country": "XX"}, "ISO 3166-1"),
+        ({"lat": 10.0}, "both latitude and longitude"),
+    ],
+)
+def test_create_facility_bad_input(kwargs, message):
+    given = {"name": "N", "country": "US", "certification": ["R2:1:2030-01-01"], **kwargs}
+    with pytest.raises(CommandError, match=message):
+        call_command("create_facility", **given)
+    assert not RecyclingFacility.objects.exists()
+
+
+def test_rotating_a_token_retires_the_old_one(api, capsys):
+    facility, old = facility_with_token("Rotating")
+    call_command("rotate_facility_token", facility.pk)
+    new = capsys.readouterr().out.split("token: ")[1].strip()
+    auth = "/api/partner/v1/disposals/"
+    assert api.get(auth, HTTP_AUTHORIZATION=f"Token {old}").status_code == 401
+    assert api.get(auth, HTTP_AUTHORIZATION=f"Token {new}").status_code == 200
+
+
+def test_received_email_names_the_nearest_centres(us_recall, mailoutbox):
+    from claims.notifications import claim_email_send
+
+    facility_with_token("Springfield Battery Centre", address="1 Recycling Rd, Springfield")
+    claim = ClaimFactory(recall=us_recall, model=us_recall.models.get())
+    claim_email_send(claim_id=claim.pk, template="received")
+    body = mailoutbox[0].body
+    assert "Springfield Battery Centre" in body
+    assert "household trash" in body
