@@ -1,6 +1,9 @@
 """The demo support agent, so that ``make run`` can show the admin straight away."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from .roles import SUPPORT_AGENT
 
 DEMO_AGENT_USERNAME = "agent"
 DEMO_AGENT_PASSWORD = "recall-demo-agent"  # noqa: S105 - printed by `make run`; demo data only
@@ -15,4 +18,5 @@ def load() -> str:
     if created:
         agent.set_password(DEMO_AGENT_PASSWORD)
         agent.save(update_fields=["password"])
+    agent.groups.add(Group.objects.get(name=SUPPORT_AGENT))
     return f"demo agent {DEMO_AGENT_USERNAME!r} ({'created' if created else 'kept'})"

@@ -22,7 +22,7 @@ from recalls.selectors import market_rule_get
 from .models import Claim, ClaimEvent, ClaimStatus, GiftCard, OutboxMessage, Refund, Replacement
 from .references import CROCKFORD, random_crockford
 from .services import claim_lock, claim_transition
-from .signals import outbox_message_created
+from .signals import outbox_message_created, send_on_commit
 
 logger = logging.getLogger(__name__)
 Actor = ClaimEvent.Actor
@@ -91,7 +91,7 @@ def _issue_gift_card(claim: Claim, *, amount, currency: str) -> None:
                 "issued_at": card.issued_at.isoformat(),
             },
         )
-        transaction.on_commit(lambda: outbox_message_created.send(OutboxMessage, message_id=message.pk))
+        send_on_commit(outbox_message_created, OutboxMessage, message_id=message.pk)
     claim_transition(claim=claim, to=ClaimStatus.FULFILLED, actor_kind=Actor.SYSTEM)
 
 

@@ -76,9 +76,7 @@ def claim_transition(
         note=note,
         public=public,
     )
-    transaction.on_commit(
-        lambda: signals.claim_status_changed.send(Claim, claim_id=claim.pk, old=old, new=to)
-    )
+    signals.send_on_commit(signals.claim_status_changed, Claim, claim_id=claim.pk, old=old, new=to)
     return claim
 
 
@@ -109,7 +107,7 @@ def _approve_locked(claim: Claim, *, actor_kind: str, actor_id: str = "", note: 
 
 def claim_remedy_due(*, claim: Claim) -> None:
     """Once committed, have the remedy issued (the claims app's receiver queues the task)."""
-    transaction.on_commit(lambda: signals.remedy_due.send(Claim, claim_id=claim.pk))
+    signals.send_on_commit(signals.remedy_due, Claim, claim_id=claim.pk)
 
 
 def claim_approve(*, claim: Claim, agent_id: str, note: str = "") -> Claim:
@@ -208,17 +206,18 @@ class _Decision:
     serial_recalled: bool
 
 
-def _decide_recall(*, model: ProductModel, serial: str, country: str, has_proof: bool) -> _Decision:
-    """Which recall the claim falls under; 400 before 422, as the API promises."""
+def _decide_recall(
+    *, model: ProductModel, serial: str, country: str, remedy: str, has_proof: bool
+) -> _Decision:
+    """Which recall the claim falls under; every 400 before a 422, as the API promises."""
     batch = batch_covering_serial(model=model, serial=serial, country=country) if serial else None
-    if batch is not None:
-        return _Decision(recall=batch.recall, serial_recalled=True)
-    recall = recall_for_model_in_country(model=model, country=country)
+    recall = batch.recall if batch is not None else recall_for_model_in_country(model=model, country=country)
     if recall is None:
         raise _validation_error(
             "model_number", f"No active recall covers model {model.model_number} in {country}."
         )
-    if serial and not has_proof:
+    _check_remedy(recall=recall, country=country, remedy=remedy)
+    if batch is None and serial and not has_proof:
         raise ApplicationError(
             "serial_not_recalled",
             "This serial number is not in a recalled batch for your country. "
@@ -226,7 +225,7 @@ def _decide_recall(*, model: ProductModel, serial: str, country: str, has_proof:
             status_code=422,
             fields={"serial": ["Not in a recalled batch for this country."]},
         )
-    return _Decision(recall=recall, serial_recalled=False)
+    return _Decision(recall=recall, serial_recalled=batch is not None)
 
 
 def _check_remedy(*, recall: Recall, country: str, remedy: str) -> None:
@@ -306,9 +305,12 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
     cleaned = {kind: clean_upload(f, field=kind) for kind, f in uploads.items() if f is not None}
 
     decision = _decide_recall(
-        model=model, serial=serial, country=country, has_proof=ClaimDocument.Kind.PROOF_OF_PURCHASE in cleaned
+        model=model,
+        serial=serial,
+        country=country,
+        remedy=submission.remedy,
+        has_proof=ClaimDocument.Kind.PROOF_OF_PURCHASE in cleaned,
     )
-    _check_remedy(recall=decision.recall, country=country, remedy=submission.remedy)
     if (
         serial
         and Claim.objects.filter(model=model, serial=serial).exclude(status__in=RELEASED_STATUSES).exists()
@@ -326,7 +328,7 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
             flagged = _flag_duplicate_receipts(claim, cleaned)
             if decision.serial_recalled and not flagged:
                 _approve_locked(claim, actor_kind=Actor.SYSTEM, note="The serial is in a recalled batch.")
-            transaction.on_commit(lambda: signals.claim_submitted.send(Claim, claim_id=claim.pk))
+            signals.send_on_commit(signals.claim_submitted, Claim, claim_id=claim.pk)
     except BaseException:
         for name in stored:
             default_storage.delete(name)

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "recalls",
     "claims",
     "disposal",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +125,7 @@ if AWS_STORAGE_BUCKET_NAME:
 else:
     _default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT, "base_url": None, "file_permissions_mode": 0o600},
+        "OPTIONS": {"location": MEDIA_ROOT, "file_permissions_mode": 0o600},
     }
 STORAGES = {
     "default": _default_storage,

@@ -1,0 +1,423 @@
+"""The support agents' workspace. Every decision goes through the services and the transition table;
+no field of a claim is edited here."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef
+from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from config.api import ApplicationError
+
+from .models import (
+    Claim,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimFlag,
+    ClaimStatus,
+    DeliveryAttempt,
+    GiftCard,
+    OutboxMessage,
+    Refund,
+    Replacement,
+)
+from .services import claim_approve, claim_mark_for_review, claim_reject
+
+REVIEW_PERMISSION = "claims.review_claim"
+
+
+class FlaggedFilter(admin.SimpleListFilter):
+    title = "flagged"
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Flagged"), ("no", "Not flagged")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(is_flagged=True)
+        if self.value() == "no":
+            return queryset.filter(is_flagged=False)
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DocumentInline(ReadOnlyInline):
+    model = ClaimDocument
+    fields = ["kind", "preview", "content_type", "width", "height", "size", "sha256"]
+    readonly_fields = fields
+
+    @admin.display(description="document")
+    def preview(self, document: ClaimDocument) -> str:
+        url = reverse("admin:claims_claim_document", args=[document.pk])
+        if document.is_image:
+            return format_html(
+                '<a href="{}" target="_blank"><img src="{}" alt="{}" style="max-width:480px;max-height:480px"></a>',
+                url,
+                url,
+                document.get_kind_display(),
+            )
+        return format_html('<a href="{}" target="_blank">Open PDF</a>', url)
+
+
+class FlagInline(ReadOnlyInline):
+    model = ClaimFlag
+    fk_name = "claim"
+    fields = ["reason", "detail", "related_claim", "created_at"]
+    readonly_fields = fields
+
+
+class EventInline(ReadOnlyInline):
+    model = ClaimEvent
+    fields = ["created_at", "kind", "old_status", "new_status", "actor_kind", "actor_id", "note", "public"]
+    readonly_fields = fields
+    ordering = ["created_at", "pk"]
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Sent to the customer by e-mail."
+    )
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "status",
+        "recall_code",
+        "country",
+        "remedy",
+        "model_number",
+        "serial",
+        "flagged",
+        "created_at",
+    ]
+    list_filter = ["status", "recall", "country", "remedy", FlaggedFilter]
+    search_fields = ["=reference", "=serial", "=email"]
+    list_select_related = ["recall", "model"]
+    list_per_page = 50
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+    actions = ["approve_selected", "reject_selected", "mark_for_review_selected"]
+    inlines = [DocumentInline, FlagInline, EventInline]
+    change_form_template = "admin/claims/claim/change_form.html"
+    change_list_template = "admin/claims/claim/change_list.html"
+    fieldsets = [
+        (
+            "Claim",
+            {
+                "fields": [
+                    "reference",
+                    "status",
+                    "recall",
+                    "model",
+                    "serial",
+                    "serial_recalled",
+                    "country",
+                    "remedy",
+                    "fulfilment",
+                ]
+            },
+        ),
+        (
+            "Customer",
+            {"fields": ["customer_name", "email", "phone", "address", "language", "claims_from_contact"]},
+        ),
+        ("Times", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+
+    def get_queryset(self, request):
+        flagged = ClaimFlag.objects.filter(claim=OuterRef("pk"))
+        return super().get_queryset(request).annotate(is_flagged=Exists(flagged))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    # -- columns and fields --------------------------------------------------------------------
+
+    @admin.display(description="recall", ordering="recall__code")
+    def recall_code(self, claim: Claim) -> str:
+        return claim.recall.code
+
+    @admin.display(description="model", ordering="model__model_number")
+    def model_number(self, claim: Claim) -> str:
+        return claim.model.model_number
+
+    @admin.display(description="flagged", boolean=True, ordering="is_flagged")
+    def flagged(self, claim: Claim) -> bool:
+        return claim.is_flagged
+
+    @admin.display(description="address")
+    def address(self, claim: Claim) -> str:
+        lines = [claim.address_line1, claim.address_line2, f"{claim.postal_code} {claim.city}", claim.country]
+        return format_html_join("", "{}<br>", ((line,) for line in lines if line.strip()))
+
+    @admin.display(description="claims from this e-mail or address")
+    def claims_from_contact(self, claim: Claim) -> str:
+        by_email = Claim.objects.filter(email__iexact=claim.email).exclude(pk=claim.pk).count()
+        by_address = (
+            Claim.objects.filter(
+                address_line1__iexact=claim.address_line1,
+                postal_code=claim.postal_code,
+                country=claim.country,
+            )
+            .exclude(pk=claim.pk)
+            .count()
+        )
+        return f"{by_email} other(s) with this e-mail, {by_address} other(s) at this address"
+
+    @admin.display(description="fulfilment")
+    def fulfilment(self, claim: Claim) -> str:
+        card = GiftCard.objects.filter(claim=claim).first()
+        if card is not None:  # agents never see a full code
+            return f"Gift card {card.masked_code}, {card.amount} {card.currency}, {card.get_status_display().lower()}"
+        replacement = Replacement.objects.filter(claim=claim).select_related("model").first()
+        if replacement is not None:
+            tracking = replacement.tracking_number or "no tracking number yet"
+            return f"Replacement {replacement.model.model_number}: {replacement.get_shipping_status_display()}, {tracking}"
+        refund = Refund.objects.filter(claim=claim).first()
+        if refund is not None:
+            return f"Refund {refund.amount} {refund.currency}: {refund.get_payout_status_display()}"
+        return "-"
+
+    # -- counts per status ---------------------------------------------------------------------
+
+    def changelist_view(self, request, extra_context=None):
+        counts = dict(Claim.objects.values_list("status").annotate(n=Count("pk")).order_by())
+        extra_context = {
+            **(extra_context or {}),
+            "status_counts": [(value, label, counts.get(value, 0)) for value, label in ClaimStatus.choices],
+        }
+        return super().changelist_view(request, extra_context)
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    def _require_review(self, request: HttpRequest) -> None:
+        if not request.user.has_perm(REVIEW_PERMISSION):
+            raise PermissionDenied
+
+    def _decide(self, request, claims, decide, verb: str) -> None:
+        done, refused = 0, []
+        for claim in claims:
+            try:
+                decide(claim)
+                done += 1
+            except ApplicationError as exc:
+                refused.append(f"{claim.reference}: {exc.detail}")
+        if done:
+            self.message_user(request, f"{done} claim(s) {verb}.", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description="Approve selected claims", permissions=["review"])
+    def approve_selected(self, request, queryset):
+        agent = str(request.user.pk)
+        self._decide(request, queryset, lambda c: claim_approve(claim=c, agent_id=agent), "approved")
+
+    @admin.action(description="Mark selected claims for re-review", permissions=["review"])
+    def mark_for_review_selected(self, request, queryset):
+        agent = str(request.user.pk)
+        self._decide(
+            request, queryset, lambda c: claim_mark_for_review(claim=c, agent_id=agent), "sent back to review"
+        )
+
+    @admin.action(description="Reject selected claims (asks for a reason)", permissions=["review"])
+    def reject_selected(self, request, queryset):
+        form = RejectForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            agent, reason = str(request.user.pk), form.cleaned_data["reason"]
+            self._decide(
+                request, queryset, lambda c: claim_reject(claim=c, agent_id=agent, reason=reason), "rejected"
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject claims",
+            "claims": queryset,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/claims/claim/reject_selected.html", context)
+
+    def has_review_permission(self, request) -> bool:
+        return request.user.has_perm(REVIEW_PERMISSION)
+
+    # -- per-claim buttons and documents ---------------------------------------------------------
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:object_id>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="claims_claim_decide",
+            ),
+            path(
+                "document/<int:document_id>/",
+                self.admin_site.admin_view(self.document_view),
+                name="claims_claim_document",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def decide_view(self, request, object_id: int):
+        self._require_review(request)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[object_id]))
+        claim = get_object_or_404(Claim, pk=object_id)
+        agent, decision = str(request.user.pk), request.POST.get("decision")
+        note = request.POST.get("note", "").strip()
+        try:
+            if decision == "approve":
+                claim_approve(claim=claim, agent_id=agent, note=note)
+            elif decision == "reject":
+                claim_reject(claim=claim, agent_id=agent, reason=note)
+            elif decision == "review":
+                claim_mark_for_review(claim=claim, agent_id=agent, note=note)
+            else:
+                raise ApplicationError("validation_error", "Choose approve, reject or review.")
+            claim.refresh_from_db()
+            self.message_user(
+                request, f"{claim.reference} is now {claim.get_status_display().lower()}.", messages.SUCCESS
+            )
+        except ApplicationError as exc:
+            detail = " ".join(m for ms in exc.fields.values() for m in ms) if exc.fields else exc.detail
+            self.message_user(request, detail, messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[object_id]))
+
+    def document_view(self, request, document_id: int):
+        """Uploads are private: served only here, to staff allowed to view claims."""
+        if not request.user.has_perm("claims.view_claim"):
+            raise PermissionDenied
+        document = get_object_or_404(ClaimDocument, pk=document_id)
+        response = FileResponse(document.file.open("rb"), content_type=document.content_type)
+        response["Content-Disposition"] = (
+            f'inline; filename="{document.claim.reference}-{document.kind}{document.extension}"'
+        )
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_review": request.user.has_perm(REVIEW_PERMISSION),
+            "review_statuses": ["needs_review"],
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(GiftCard)
+class GiftCardAdmin(admin.ModelAdmin):
+    list_display = ["masked_code", "claim", "amount", "currency", "status", "issued_at"]
+    list_filter = ["status", "currency"]
+    search_fields = ["=claim__reference"]
+    list_select_related = ["claim"]
+    fields = ["masked_code", "claim", "amount", "currency", "status", "issued_at", "redeemed_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Replacement)
+class ReplacementAdmin(admin.ModelAdmin):
+    list_display = [
+        "claim",
+        "model",
+        "ship_to_country",
+        "shipping_status",
+        "tracking_number",
+        "ordered_at",
+        "shipped_at",
+    ]
+    list_filter = ["shipping_status", "ship_to_country", "model"]
+    search_fields = ["=claim__reference", "=tracking_number"]
+    list_select_related = ["claim", "model"]
+    readonly_fields = [f.name for f in Replacement._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = [
+        "claim",
+        "amount",
+        "currency",
+        "payout_status",
+        "payout_reference",
+        "instructed_at",
+        "paid_at",
+    ]
+    list_filter = ["payout_status", "currency"]
+    search_fields = ["=claim__reference", "=payout_reference"]
+    list_select_related = ["claim"]
+    readonly_fields = [f.name for f in Refund._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DeliveryAttemptInline(ReadOnlyInline):
+    model = DeliveryAttempt
+    fields = ["attempted_at", "status_code", "error"]
+    readonly_fields = fields
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Deliveries to the external gift-card provider, with every attempt."""
+
+    list_display = ["event_id", "topic", "status", "attempts", "created_at", "delivered_at"]
+    list_filter = ["status", "topic"]
+    # The payload holds a gift-card code: shown to no one here.
+    fields = ["event_id", "topic", "status", "attempts", "created_at", "delivered_at"]
+    readonly_fields = fields
+    inlines = [DeliveryAttemptInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,63 @@
+"""A support agent's day in a real browser: log in, open a claim that needs review, see the receipt, approve."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from claims.models import ClaimDocument, ClaimStatus
+from claims.roles import SUPPORT_AGENT
+from tests.factories import ClaimFactory
+
+if not Path("/usr/bin/chromium").exists():
+    pytest.skip(
+        "/usr/bin/chromium is missing: install Debian's chromium (make browser)", allow_module_level=True
+    )
+pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_agent_reviews_and_approves_a_proof_only_claim(live_server, browser_page, us_recall):
+    agent = User.objects.create_user("agent7", password="agent-password-7", is_staff=True)
+    agent.groups.add(Group.objects.get(name=SUPPORT_AGENT))
+    claim = ClaimFactory(recall=us_recall, model=us_recall.models.get(), serial="", serial_recalled=False)
+    receipt = io.BytesIO()
+    Image.new("RGB", (300, 200), (200, 40, 40)).save(receipt, "PNG")
+    document = ClaimDocument(
+        claim=claim,
+        kind="proof_of_purchase",
+        content_type="image/png",
+        sha256="1" * 64,
+        size=1,
+        width=300,
+        height=200,
+    )
+    document.file.save("receipt", ContentFile(receipt.getvalue()), save=True)
+
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "agent7")
+    page.fill("#id_password", "agent-password-7")
+    page.get_by_role("button", name="Log in").click()
+    page.locator("#content-main a[href='/admin/claims/claim/']").first.click()
+    page.locator(".status-counts").get_by_role("link", name="Needs review").click()
+    page.get_by_role("link", name=claim.reference).click()
+
+    receipt_image = page.locator("img[alt='Proof of purchase']")
+    receipt_image.wait_for()
+    loaded_width = receipt_image.evaluate("img => img.complete ? img.naturalWidth : 0")
+    assert loaded_width == 300  # the image really came through the authenticated view
+
+    page.screenshot(
+        path=str(Path(__file__).resolve().parents[2] / "var" / "admin-review.png"), full_page=True
+    )
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_selector(".messagelist")
+    assert "is now" in page.locator(".messagelist").inner_text()
+    claim.refresh_from_db()
+    assert claim.status in (ClaimStatus.APPROVED, ClaimStatus.FULFILLING, ClaimStatus.FULFILLED)
+    assert claim.events.filter(new_status="approved", actor_kind="agent", actor_id=str(agent.pk)).exists()
