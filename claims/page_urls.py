@@ -1,3 +1,14 @@
-from django.urls import path  # noqa: F401
+"""The customer pages, served at the site's root."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+app_name = "pages"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("claim/", views.claim_create, name="claim"),
+    path("claim/submitted/", views.claim_submitted, name="claim-submitted"),
+    path("status/", views.claim_status, name="status"),
+]

@@ -1,3 +1,4 @@
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from .models import RecyclingFacility
@@ -25,3 +26,18 @@ class FacilityTokenAuthentication(authentication.BaseAuthentication):
 class IsFacility(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         return isinstance(request.user, RecyclingFacility)
+
+
+class FacilityTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the partner token in the OpenAPI schema."""
+
+    target_class = FacilityTokenAuthentication
+    name = "FacilityToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <facility token>`, as printed by `create_facility`.",
+        }

@@ -231,6 +231,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ClaimStatusEnum": "claims.models.ClaimStatus",
+        "RemedyEnum": "recalls.models.Remedy",
+        "DisposalConditionEnum": "disposal.models.DisposalConfirmation.Condition",
+    },
 }
 
 LOGGING = {
