@@ -241,3 +241,10 @@ def test_claim_fields_cannot_be_edited(agent_client, claim_for):
     agent_client.post(f"/admin/claims/claim/{claim.pk}/change/", {"status": "approved", "serial": "X"})
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.NEEDS_REVIEW
+
+
+def test_roles_are_created_with_their_permissions():
+    supervisor = Group.objects.get(name=SUPERVISOR).permissions.values_list("codename", flat=True)
+    agent = Group.objects.get(name=SUPPORT_AGENT).permissions.values_list("codename", flat=True)
+    assert "view_recall_report" in supervisor and "view_refund" in supervisor
+    assert "review_claim" in agent and "view_refund" not in agent and "view_recall_report" not in agent
