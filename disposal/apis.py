@@ -1,8 +1,6 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api import error_responses
 from recalls.services import country_require
@@ -29,7 +27,7 @@ class DisposalApi(generics.ListAPIView):
     def get_queryset(self):
         return disposal_list_for_facility(facility=self.request.user)
 
-    @extend_schema(responses={200: DisposalSerializer(many=True), **error_responses(401, 403, 429)})
+    @extend_schema(responses={200: DisposalSerializer(many=True), **error_responses(401, 403, 404, 429)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -50,25 +48,26 @@ class DisposalApi(generics.ListAPIView):
         return Response(DisposalSerializer(result.confirmation).data, status=code)
 
 
-class FacilityListApi(APIView):
+class FacilityListApi(generics.ListAPIView):
     throttle_scope = "public"
+    serializer_class = FacilitySerializer
+
+    def get_queryset(self):
+        query = FacilityQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        params = dict(query.validated_data)
+        if "country" in params:
+            params["country"] = country_require(country=params["country"])
+        return facility_list_public(**params)
 
     @extend_schema(
         parameters=[
             OpenApiParameter("country", str, description="ISO 3166-1 alpha-2"),
             OpenApiParameter("lat", float, description="Latitude, with lon: nearest first"),
             OpenApiParameter("lon", float, description="Longitude, with lat"),
-            OpenApiParameter("page", int),
         ],
-        responses={200: FacilitySerializer(many=True), **error_responses(400, 429)},
+        responses={200: FacilitySerializer(many=True), **error_responses(400, 404, 429)},
         summary="Certified recycling centres that accept lithium-ion batteries",
     )
-    def get(self, request):
-        query = FacilityQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = dict(query.validated_data)
-        if "country" in params:
-            params["country"] = country_require(country=params["country"])
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(facility_list_public(**params), request, view=self)
-        return paginator.get_paginated_response(FacilitySerializer(page, many=True).data)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
