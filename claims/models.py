@@ -69,6 +69,7 @@ class Claim(models.Model):
     language = models.CharField(max_length=8, default="en", help_text="For e-mails to the customer.")
 
     access_token_hash = models.CharField(max_length=64, editable=False)
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -192,6 +192,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 REMEDY_SWEEP_AFTER_SECONDS = env.int("REMEDY_SWEEP_AFTER_SECONDS", default=300)
 
+# Customers' personal data is erased this long after their claim is closed (erase_personal_data).
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=730)
+
 # --- Gift cards -----------------------------------------------------------------------------------
 # The programme's own ledger issues the codes; an external provider, if any, hears of each one by an
 # HMAC-signed webhook delivered from the outbox.
