@@ -16,6 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -41,10 +42,22 @@ def _unseal(key: str, sealed: bytes) -> dict[str, Any]:
     return json.loads(AESGCM(_derive("idempotency-seal", key)).decrypt(sealed[:12], sealed[12:], None))
 
 
-def request_fingerprint(fields: dict[str, Any], files: dict[str, bytes]) -> str:
+def _file_digest(content: bytes | UploadedFile) -> str:
+    """SHA-256 of a file's bytes; an upload is read a chunk at a time, however large it is."""
+    if isinstance(content, bytes | bytearray):
+        return hashlib.sha256(content).hexdigest()
+    digest = hashlib.sha256()
+    content.seek(0)
+    for chunk in content.chunks():
+        digest.update(chunk)
+    content.seek(0)
+    return digest.hexdigest()
+
+
+def request_fingerprint(fields: dict[str, Any], files: dict[str, bytes | UploadedFile]) -> str:
     canonical = {
         "fields": fields,
-        "files": {name: hashlib.sha256(content).hexdigest() for name, content in files.items()},
+        "files": {name: _file_digest(content) for name, content in files.items()},
     }
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
 

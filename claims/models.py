@@ -86,6 +86,7 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["status", "updated_at"], name="claim_status_updated"),
             models.Index(fields=["email"], name="claim_email"),
+            models.Index(fields=["country", "postal_code"], name="claim_postal_code"),
         ]
         permissions = [("review_claim", "Can approve, reject and re-review claims")]
 

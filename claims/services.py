@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -278,6 +279,26 @@ def _flag_duplicate_receipts(claim: Claim, cleaned: dict[str, CleanUpload]) -> b
     return flagged
 
 
+def _flag_many_claims_from_contact(claim: Claim) -> bool:
+    """Many claims from one e-mail or one address: possible, for a shop or a family, but worth a look."""
+    limit = settings.CLAIMS_PER_CONTACT_BEFORE_REVIEW
+    same_contact = Q(email__iexact=claim.email) | Q(
+        country=claim.country,
+        postal_code__iexact=claim.postal_code,
+        address_line1__iexact=claim.address_line1,
+    )
+    others = Claim.objects.filter(same_contact).exclude(pk=claim.pk).exclude(status__in=RELEASED_STATUSES)
+    count = others.count()
+    if count < limit:
+        return False
+    claim_flag(
+        claim=claim,
+        reason=ClaimFlag.Reason.MANY_CLAIMS_FROM_CONTACT,
+        detail=f"{count} other open claims share this e-mail or address.",
+    )
+    return True
+
+
 def _duplicate_serial() -> ApplicationError:
     return ApplicationError(
         "duplicate_serial",
@@ -326,6 +347,7 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
             )
             _store_documents(claim, cleaned, stored)
             flagged = _flag_duplicate_receipts(claim, cleaned)
+            flagged = _flag_many_claims_from_contact(claim) or flagged
             if decision.serial_recalled and not flagged:
                 _approve_locked(claim, actor_kind=Actor.SYSTEM, note="The serial is in a recalled batch.")
             signals.send_on_commit(signals.claim_submitted, Claim, claim_id=claim.pk)

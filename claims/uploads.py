@@ -2,7 +2,7 @@
 
 Images are decoded with Pillow and written anew without any metadata (EXIF, GPS, comments, ICC);
 PDFs are parsed and their pages copied into a new document, which leaves document metadata, scripts and
-open actions behind. The SHA-256 is taken over the bytes received, so the same receipt sent twice is
+open actions behind; the copied pages lose their own actions, metadata and attached files. The SHA-256 is taken over the bytes received, so the same receipt sent twice is
 recognised whatever the re-encoding does.
 """
 
@@ -15,14 +15,25 @@ from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageOps
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, NameObject
 
 from config.api import ApplicationError
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 MAX_PDF_PAGES = 20
-_IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# Pillow names a JPEG that carries further pictures (as some phone cameras write) MPO: its first
+# picture is kept, as a plain JPEG.
+_IMAGE_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# What the re-encoded image may keep from the decoded one's ``info``: PNG transparency is pixel data.
+# Everything else there is metadata that Pillow's encoders would otherwise write back (the JPEG
+# comment, the PNG colour profile).
+_KEPT_INFO = ("transparency",)
+# Page entries left behind when a PDF is copied: actions, scripts, per-page metadata.
+_PDF_PAGE_DROPPED = ("/AA", "/Metadata", "/PieceInfo", "/Thumb")
+_PDF_ANNOTATION_DROPPED = ("/A", "/AA")
+_PDF_ANNOTATIONS_REFUSED = ("/FileAttachment", "/Movie", "/Sound", "/Screen", "/RichMedia", "/3D")
 
 
 @dataclass(frozen=True)
@@ -69,9 +80,10 @@ def _reencode_image(received: bytes, field: str) -> tuple[bytes, str, int, int]:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise _invalid(field, f"The image is larger than {MAX_PIXELS // 1_000_000} megapixels.")
-            image_format = image.format
+            content_type = _IMAGE_FORMATS[image.format]
             image.load()
             image = ImageOps.exif_transpose(image)
+            image.info = {k: v for k, v in image.info.items() if k in _KEPT_INFO}
     except ApplicationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -80,15 +92,15 @@ def _reencode_image(received: bytes, field: str) -> tuple[bytes, str, int, int]:
         raise _invalid(field, "The file is not a readable JPEG, PNG or WebP image, or PDF.") from None
 
     out = io.BytesIO()
-    if image_format == "JPEG":
+    if content_type == "image/jpeg":
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
         image.save(out, "JPEG", quality=90, optimize=True)
-    elif image_format == "PNG":
+    elif content_type == "image/png":
         image.save(out, "PNG", optimize=False)
     else:
         image.save(out, "WEBP", quality=90)
-    return out.getvalue(), _IMAGE_FORMATS[image_format], image.width, image.height
+    return out.getvalue(), content_type, image.width, image.height
 
 
 def _reencode_pdf(received: bytes, field: str) -> bytes:
@@ -101,7 +113,7 @@ def _reencode_pdf(received: bytes, field: str) -> bytes:
             raise _invalid(field, f"The PDF must have between 1 and {MAX_PDF_PAGES} pages.")
         writer = PdfWriter()
         for page in pages:
-            writer.add_page(page)
+            _strip_page(writer.add_page(page))
         out = io.BytesIO()
         writer.write(out)
     except ApplicationError:
@@ -109,3 +121,20 @@ def _reencode_pdf(received: bytes, field: str) -> bytes:
     except Exception:  # pypdf raises many kinds for broken files
         raise _invalid(field, "The file is not a readable PDF.") from None
     return out.getvalue()
+
+
+def _strip_page(page: PageObject) -> None:
+    """Drop a copied page's actions and metadata, and annotations that carry files or media."""
+    for key in _PDF_PAGE_DROPPED:
+        page.pop(key, None)
+    if "/Annots" not in page:
+        return
+    kept = ArrayObject()
+    for ref in page["/Annots"]:
+        annotation = ref.get_object()
+        if annotation.get("/Subtype") in _PDF_ANNOTATIONS_REFUSED:
+            continue
+        for key in _PDF_ANNOTATION_DROPPED:
+            annotation.pop(key, None)
+        kept.append(ref)
+    page[NameObject("/Annots")] = kept

@@ -192,6 +192,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 REMEDY_SWEEP_AFTER_SECONDS = env.int("REMEDY_SWEEP_AFTER_SECONDS", default=300)
 
+# From this many other open claims with the same e-mail or address, a new claim waits for an agent.
+CLAIMS_PER_CONTACT_BEFORE_REVIEW = env.int("CLAIMS_PER_CONTACT_BEFORE_REVIEW", default=3)
+
 # Customers' personal data is erased this long after their claim is closed (erase_personal_data).
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=730)
 

@@ -230,3 +230,31 @@ def test_csv_import_refuses_a_file_without_the_columns(tmp_path):
     bad.write_text("ref;tracking\nRC-1;2\n")
     with pytest.raises(CommandError, match="lacks the column"):
         call_command("replacements_import_tracking", str(bad))
+
+
+def test_many_claims_from_one_email_wait_for_an_agent(us_recall, settings):
+    from claims.models import ClaimFlag
+    from claims.services import ClaimSubmission, claim_submit
+
+    settings.CLAIMS_PER_CONTACT_BEFORE_REVIEW = 2
+
+    def submit(n: int, email: str):
+        return claim_submit(
+            submission=ClaimSubmission(
+                model_number="A1263",
+                serial=f"AH2306{n:010d}",
+                country="US",
+                remedy="gift_card",
+                name="Reseller",
+                email=email,
+                address_line1=f"{n} Different Road",
+                city="Springfield",
+                postal_code="12345",
+            )
+        ).claim
+
+    first, second = submit(1, "shop@example.com"), submit(2, "SHOP@example.com")
+    third = submit(3, "shop@example.com")
+    assert [first.status, second.status] == [ClaimStatus.APPROVED, ClaimStatus.APPROVED]
+    assert third.status == ClaimStatus.NEEDS_REVIEW
+    assert third.flags.get().reason == ClaimFlag.Reason.MANY_CLAIMS_FROM_CONTACT
