@@ -41,7 +41,8 @@ def roles_sync(apps) -> None:
 
     for app_config in apps.get_app_configs():
         # A migration's app configs have no models module, and create_permissions skips those.
-        original, app_config.models_module = app_config.models_module, app_config.models_module or True
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
         create_permissions(app_config, verbosity=0, apps=apps)
         app_config.models_module = original
     group_model = apps.get_model("auth", "Group")
