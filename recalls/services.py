@@ -300,7 +300,8 @@ def _insert_copy(batch: RecalledBatch, chunks: Iterator[bytes]) -> int:
     """
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("CREATE TEMPORARY TABLE serial_import_staging (serial text) ON COMMIT DROP")
+        # Dropped at the end rather than ON COMMIT: two imports may share one transaction (load_demo).
+        cursor.execute("CREATE TEMPORARY TABLE serial_import_staging (serial text)")
         with cursor.copy("COPY serial_import_staging (serial) FROM STDIN") as copy:
             for chunk in chunks:
                 copy.write(chunk)
@@ -311,7 +312,9 @@ def _insert_copy(batch: RecalledBatch, chunks: Iterator[bytes]) -> int:
             "ON CONFLICT DO NOTHING",
             [batch.pk, batch.recall_id, batch.model_id],
         )
-        return cursor.rowcount
+        inserted = cursor.rowcount
+        cursor.execute("DROP TABLE serial_import_staging")
+        return inserted
 
 
 def _insert_rows(batch: RecalledBatch, chunks: Iterator[bytes]) -> int:
