@@ -60,18 +60,11 @@ class ClaimCreateApi(APIView):
             code, body = respond()
         else:
             fields = {k: v for k, v in data.items() if k not in FILE_FIELDS}
-            files = {k: _read(data[k]) for k in FILE_FIELDS if data.get(k) is not None}
+            files = {k: data[k] for k in FILE_FIELDS if data.get(k) is not None}
             code, body = idempotent_response(
                 key=key, fingerprint=request_fingerprint(fields, files), respond=respond
             )
         return Response(body, status=code)
-
-
-def _read(upload) -> bytes:
-    upload.seek(0)
-    content = upload.read()
-    upload.seek(0)
-    return content
 
 
 class ClaimDetailApi(APIView):

@@ -36,6 +36,11 @@ logger = logging.getLogger(__name__)
 Actor = ClaimEvent.Actor
 
 
+def normalise_email(email: str) -> str:
+    """Stored lower-cased: one customer, one address, however they typed it."""
+    return email.strip().lower()
+
+
 def _validation_error(field_name: str, message: str) -> ApplicationError:
     return ApplicationError(
         "validation_error", "The request has invalid fields.", fields={field_name: [message]}
@@ -82,18 +87,26 @@ def claim_transition(
 
 
 def claim_lock(*, claim_id: int) -> Claim:
-    return Claim.objects.select_for_update().select_related("recall", "model").get(pk=claim_id)
+    # Only the claim's row, and FOR NO KEY UPDATE: new claims and events referencing the recall, the
+    # model or this claim must not wait for it.
+    return (
+        Claim.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("recall", "model")
+        .get(pk=claim_id)
+    )
 
 
 def _market_rule(claim: Claim) -> MarketRule | None:
     return market_rule_get(recall=claim.recall, country=claim.country)
 
 
-def _approve_locked(claim: Claim, *, actor_kind: str, actor_id: str = "", note: str = "") -> Claim:
+def _approve_locked(
+    claim: Claim, *, actor_kind: str, actor_id: str = "", note: str = "", rule: MarketRule | None = None
+) -> Claim:
     claim_transition(
         claim=claim, to=ClaimStatus.APPROVED, actor_kind=actor_kind, actor_id=actor_id, note=note
     )
-    rule = _market_rule(claim)
+    rule = rule or _market_rule(claim)
     if rule is not None and rule.disposal_before_remedy:
         claim_transition(
             claim=claim,
@@ -204,6 +217,7 @@ class SubmittedClaim:
 @dataclass
 class _Decision:
     recall: Recall
+    market_rule: MarketRule
     serial_recalled: bool
 
 
@@ -211,14 +225,22 @@ def _decide_recall(
     *, model: ProductModel, serial: str, country: str, remedy: str, has_proof: bool
 ) -> _Decision:
     """Which recall the claim falls under; every 400 before a 422, as the API promises."""
-    batch = batch_covering_serial(model=model, serial=serial, country=country) if serial else None
-    recall = batch.recall if batch is not None else recall_for_model_in_country(model=model, country=country)
+    coverage = batch_covering_serial(model=model, serial=serial, country=country) if serial else None
+    if coverage is not None:
+        recall, rule = coverage.recall, coverage.market_rule
+    else:
+        recall = recall_for_model_in_country(model=model, country=country)
+        rule = market_rule_get(recall=recall, country=country) if recall is not None else None
     if recall is None:
         raise _validation_error(
             "model_number", f"No active recall covers model {model.model_number} in {country}."
         )
-    _check_remedy(recall=recall, country=country, remedy=remedy)
-    if batch is None and serial and not has_proof:
+    offered = rule.remedies if rule else []
+    if remedy not in offered:
+        raise _validation_error(
+            "remedy", f"In {country} this recall offers: {', '.join(offered) or 'nothing yet'}."
+        )
+    if coverage is None and serial and not has_proof:
         raise ApplicationError(
             "serial_not_recalled",
             "This serial number is not in a recalled batch for your country. "
@@ -226,16 +248,7 @@ def _decide_recall(
             status_code=422,
             fields={"serial": ["Not in a recalled batch for this country."]},
         )
-    return _Decision(recall=recall, serial_recalled=batch is not None)
-
-
-def _check_remedy(*, recall: Recall, country: str, remedy: str) -> None:
-    rule = market_rule_get(recall=recall, country=country)
-    offered = rule.remedies if rule else []
-    if remedy not in offered:
-        raise _validation_error(
-            "remedy", f"In {country} this recall offers: {', '.join(offered) or 'nothing yet'}."
-        )
+    return _Decision(recall=recall, market_rule=rule, serial_recalled=coverage is not None)
 
 
 def _store_documents(claim: Claim, cleaned: dict[str, CleanUpload], stored: list[str]) -> None:
@@ -349,7 +362,12 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
             flagged = _flag_duplicate_receipts(claim, cleaned)
             flagged = _flag_many_claims_from_contact(claim) or flagged
             if decision.serial_recalled and not flagged:
-                _approve_locked(claim, actor_kind=Actor.SYSTEM, note="The serial is in a recalled batch.")
+                _approve_locked(
+                    claim,
+                    actor_kind=Actor.SYSTEM,
+                    note="The serial is in a recalled batch.",
+                    rule=decision.market_rule,
+                )
             signals.send_on_commit(signals.claim_submitted, Claim, claim_id=claim.pk)
     except BaseException:
         for name in stored:
@@ -377,12 +395,12 @@ def _create_claim(
             remedy=submission.remedy,
             serial_recalled=decision.serial_recalled,
             customer_name=submission.name.strip(),
-            email=submission.email.strip(),
+            email=normalise_email(submission.email),
             phone=submission.phone.strip(),
             address_line1=submission.address_line1.strip(),
             address_line2=submission.address_line2.strip(),
             city=submission.city.strip(),
-            postal_code=submission.postal_code.strip(),
+            postal_code=submission.postal_code.strip().upper(),
             language=submission.language,
             access_token_hash=hash_token(token),
         )

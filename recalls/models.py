@@ -201,9 +201,13 @@ class SerialRange(models.Model):
 class RecalledSerial(models.Model):
     """One serial listed explicitly in a batch. Millions of rows: bulk-imported, never loaded whole."""
 
-    # One index only (the unique one below): each further index or foreign-key trigger slows the
-    # bulk import of millions of rows. The import keeps recall and model consistent with the batch.
-    batch = models.ForeignKey(RecalledBatch, on_delete=models.CASCADE, related_name="serials", db_index=False)
+    # One index only (the unique one below) and no foreign-key constraints: each further index or
+    # per-row constraint check slows the bulk import of millions of rows (the batch's check alone
+    # cost a third of the import). The import service is the one writer and keeps them consistent;
+    # deleting a batch deletes its serials through Django.
+    batch = models.ForeignKey(
+        RecalledBatch, on_delete=models.CASCADE, related_name="serials", db_index=False, db_constraint=False
+    )
     recall = models.ForeignKey(
         Recall, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
     )

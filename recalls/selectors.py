@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+import functools
+from dataclasses import dataclass
 
-from .models import MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial, SerialRange
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
+
+from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial, SerialRange
 
 
 def recall_list_active() -> QuerySet[Recall]:
@@ -18,31 +22,92 @@ def product_model_get(*, model_number: str) -> ProductModel | None:
     return ProductModel.objects.filter(model_number=model_number.strip().upper()).first()
 
 
-def _range_covers(serial: str) -> Q:
-    """Ranges that could hold the serial: every split of it into a prefix and a trailing number."""
-    digits = len(serial) - len(serial.rstrip("0123456789"))
-    q = Q(pk__in=[])
-    for width in range(1, digits + 1):
-        number = int(serial[-width:])
-        q |= Q(prefix=serial[:-width], width=width, start__lte=number, end__gte=number)
-    return q
+@dataclass(frozen=True)
+class Coverage:
+    """The batch of an active recall that covers a unit, and what that recall offers in its market."""
+
+    batch_id: int
+    recall: Recall
+    market_rule: MarketRule | None
 
 
-def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> RecalledBatch | None:
+_MARKET_RULE_COLUMNS = [
+    "id",
+    "offers_replacement",
+    "offers_gift_card",
+    "offers_refund",
+    "gift_card_amount",
+    "gift_card_currency",
+    "refund_amount",
+    "refund_currency",
+    "replacement_model_id",
+    "disposal_before_remedy",
+]
+
+
+def _covering_sql(range_splits: int) -> str:
+    """One query for the hot path of every serial check and claim; built once per shape.
+
+    Written in SQL because building the same query with the ORM (a range condition per way of
+    splitting the serial into prefix and number) cost ten times the query itself.
+    """
+    tables = {
+        "batch": RecalledBatch._meta.db_table,
+        "recall": Recall._meta.db_table,
+        "market": BatchMarket._meta.db_table,
+        "rule": MarketRule._meta.db_table,
+        "serial": RecalledSerial._meta.db_table,
+        "range": SerialRange._meta.db_table,
+    }
+    ranges = " OR ".join(
+        ['(g.prefix = %s AND g.width = %s AND g."start" <= %s AND g."end" >= %s)'] * range_splits
+    )
+    rule_columns = ", ".join(f"mr.{c}" for c in _MARKET_RULE_COLUMNS)
+    return f"""
+        SELECT b.id, r.id, r.code, r.announced_on, {rule_columns}
+        FROM {tables["batch"]} b
+        JOIN {tables["recall"]} r ON r.id = b.recall_id
+        JOIN {tables["market"]} m ON m.batch_id = b.id
+        LEFT JOIN {tables["rule"]} mr ON mr.recall_id = r.id AND mr.country = m.country
+        WHERE b.model_id = %s AND r.active = %s AND m.country = %s AND (
+            b.id IN (SELECT s.batch_id FROM {tables["serial"]} s WHERE s.model_id = %s AND s.serial = %s)
+            {f"OR b.id IN (SELECT g.batch_id FROM {tables['range']} g WHERE {ranges})" if range_splits else ""}
+        )
+        ORDER BY r.announced_on DESC, r.id DESC
+        LIMIT 1
+    """  # noqa: S608 - table names are the models' own; every value is a parameter
+
+
+_covering_sql_cached = functools.lru_cache(maxsize=64)(_covering_sql)
+
+
+def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> Coverage | None:
     """The batch of the latest active recall that lists or ranges this serial and was sold in ``country``.
 
     ``serial`` must be normalised. A batch sold elsewhere does not cover the unit, even if the same
     model and serial are recalled there (the Japan-only recall covers Japanese batches only).
     """
-    listed = RecalledSerial.objects.filter(model=model, serial=serial, batch=OuterRef("pk"))
-    ranged = SerialRange.objects.filter(_range_covers(serial), batch=OuterRef("pk"))
-    return (
-        RecalledBatch.objects.filter(model=model, recall__active=True, markets__country=country)
-        .filter(Exists(listed) | Exists(ranged))
-        .select_related("recall")
-        .order_by("-recall__announced_on", "-recall_id")
-        .first()
-    )
+    # Every way to read the serial as a prefix followed by a number of ``width`` digits.
+    digits = len(serial) - len(serial.rstrip("0123456789"))
+    range_params: list = []
+    for width in range(1, digits + 1):
+        number = int(serial[-width:])
+        range_params += [serial[:-width], width, number, number]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _covering_sql_cached(digits), [model.pk, True, country, model.pk, serial, *range_params]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    batch_id, recall_id, code, announced_on, *rule = row
+    recall = Recall(id=recall_id, code=code, announced_on=announced_on, active=True)
+    market_rule = None
+    if rule[0] is not None:
+        market_rule = MarketRule(
+            recall=recall, country=country, **dict(zip(_MARKET_RULE_COLUMNS, rule, strict=True))
+        )
+    return Coverage(batch_id=batch_id, recall=recall, market_rule=market_rule)
 
 
 def recall_for_model_in_country(*, model: ProductModel, country: str) -> Recall | None:

@@ -17,7 +17,7 @@ from config.api import ApplicationError
 
 from .countries import is_country, normalise_country
 from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial
-from .selectors import batch_covering_serial, market_rule_get, product_model_get
+from .selectors import batch_covering_serial, product_model_get
 from .serials import MAX_SERIAL_LENGTH, SERIAL_CHARACTERS, normalise_serial
 
 # --- Eligibility ----------------------------------------------------------------------------------
@@ -80,16 +80,16 @@ def serial_check(*, model_number: str, serial: str, country: str) -> SerialCheck
     model = product_model_require(model_number=model_number)
     country = country_require(country=country)
     normalised = serial_require(model=model, serial=serial)
-    batch = batch_covering_serial(model=model, serial=normalised, country=country)
-    if batch is None:
+    coverage = batch_covering_serial(model=model, serial=normalised, country=country)
+    if coverage is None:
         return SerialCheck(recalled=False, model=model, serial=normalised, country=country)
     return SerialCheck(
         recalled=True,
         model=model,
         serial=normalised,
         country=country,
-        recall=batch.recall,
-        market_rule=market_rule_get(recall=batch.recall, country=country),
+        recall=coverage.recall,
+        market_rule=coverage.market_rule,
     )
 
 

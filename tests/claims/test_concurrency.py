@@ -1,0 +1,133 @@
+"""Concurrent submissions on PostgreSQL: one claim per serial, one answer per Idempotency-Key.
+
+Each thread is a client of its own with its own database connection, released together by a barrier,
+so the requests really race in the database (the test transaction of the ``db`` fixture would hide that:
+``transactional_db`` commits for real).
+"""
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from rest_framework.test import APIClient
+
+from claims.models import Claim, ClaimDocument, ClaimEvent, IdempotencyRecord
+from claims.services import claim_lock
+from tests.claims.conftest import CLAIMS, claim_payload, recalled_serial, upload
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        reason="needs PostgreSQL (set DATABASE_URL): SQLite runs one writer at a time, so nothing races",
+    ),
+]
+
+
+def race(count: int, send) -> list[tuple[int, dict]]:
+    """Run ``send(client)`` in ``count`` threads at once; the (status, body) of each response."""
+    barrier = threading.Barrier(count)
+
+    def one(_n: int) -> tuple[int, dict]:
+        try:
+            client = APIClient()
+            barrier.wait(timeout=60)
+            response = send(client)
+            return response.status_code, response.json()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_fifty_concurrent_claims_for_one_serial_make_one_claim(transactional_db, us_recall):
+    # given fifty customers sending the same unit's serial at the same moment
+    def send(client):
+        payload = claim_payload(email=f"c{threading.get_ident()}@example.com")
+        return client.post(CLAIMS, payload, format="json")
+
+    results = race(50, send)
+
+    # then exactly one claim was made and every other request was told why
+    statuses = Counter(status for status, _ in results)
+    assert statuses == {201: 1, 409: 49}, statuses
+    assert {body["code"] for status, body in results if status == 409} == {"duplicate_serial"}
+    assert Claim.objects.count() == 1
+    assert ClaimEvent.objects.filter(kind="submitted").count() == 1
+
+
+def test_concurrent_claims_with_photos_leave_one_claims_files(transactional_db, us_recall, media, jpeg):
+    def send(client):
+        return client.post(
+            CLAIMS, {**claim_payload(), "product_photo": upload(jpeg, "label.jpg")}, format="multipart"
+        )
+
+    results = race(20, send)
+
+    assert Counter(status for status, _ in results) == {201: 1, 409: 19}
+    document = ClaimDocument.objects.get()
+    assert [p.relative_to(media).as_posix() for p in media.rglob("*") if p.is_file()] == [document.file.name]
+
+
+def test_twenty_concurrent_retries_with_one_key_get_one_answer(transactional_db, us_recall):
+    # given a client whose retries all leave at once, with one Idempotency-Key
+    def send(client):
+        return client.post(CLAIMS, claim_payload(), format="json", headers={"Idempotency-Key": "one-key"})
+
+    results = race(20, send)
+
+    # then one claim was made and every response is that claim's 201, token included
+    assert Claim.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1
+    first_status, first_body = results[0]
+    assert first_status == 201
+    assert first_body["reference"] == Claim.objects.get().reference
+    assert first_body["access_token"]
+    assert all(result == (201, first_body) for result in results), Counter(s for s, _ in results)
+
+
+def test_a_locked_claim_does_not_hold_up_new_claims_of_its_recall(transactional_db, us_recall):
+    # given a claim locked by a long transaction (a worker issuing its remedy, an agent's action)
+    existing = Claim.objects.get(
+        reference=APIClient().post(CLAIMS, claim_payload(), format="json").json()["reference"]
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        try:
+            with transaction.atomic():
+                claim_lock(claim_id=existing.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def submit_another():
+        try:
+            return APIClient().post(CLAIMS, claim_payload(serial=recalled_serial(43)), format="json")
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        # when another customer claims another unit of the same recall and model
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(submit_another)
+            try:
+                response = future.result(timeout=5)
+            except TimeoutError:
+                pytest.fail("the new claim waited for a lock on another claim (recall or model row locked)")
+            finally:
+                release.set()
+    finally:
+        release.set()
+        holder.join()
+
+    # then it was answered at once: the lock covers the claim's row, not its recall's or model's
+    assert response.status_code == 201
