@@ -1008,7 +1008,10 @@ def main() -> int:
 
         redis_client = redis.Redis.from_url(args.broker_url)
         redis_client.flushdb()
-        print(f"\nmanage.py migrate: {(manage(env, 'migrate', '--noinput') or ['done'])[-1]}")
+        migrated = manage(env, "migrate", "--noinput") or ["done"]
+        print(f"\nmanage.py migrate: {migrated[-1]}")
+        if any("makemigrations" in line for line in migrated):
+            print("  WARNING: the models have changes without a migration: expect errors from the database")
         print(f"manage.py load_demo: {'; '.join(manage(env, 'load_demo'))}")
         setup_django(prepare=False)
         from claims.models import Claim

@@ -156,7 +156,9 @@ def test_broker_restart_with_claims_queued_all_fulfilled_none_twice(workers, app
         # Until the worker has reconnected and bound its queues again, the fresh server would drop
         # what is published (the sweep would then recover it; here the worker itself must take it).
         bindings = redis.Redis.from_url(broker.url)
-        wait_for(lambda: bindings.exists("_kombu.binding.remedies"), timeout=60, what="the worker to reconnect")
+        wait_for(
+            lambda: bindings.exists("_kombu.binding.remedies"), timeout=60, what="the worker to reconnect"
+        )
         for claim in more:
             client.send_task(ISSUE, kwargs={"claim_id": claim.pk}, queue="remedies")
         wait_for(lambda: all_fulfilled(more), timeout=90, what="new claims fulfilled after reconnecting")
