@@ -85,9 +85,22 @@ class FlagInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = ClaimEvent
-    fields = ["created_at", "kind", "old_status", "new_status", "actor_kind", "actor_id", "note", "public"]
+    fields = [
+        "created_at",
+        "kind",
+        "old_status",
+        "new_status",
+        "actor_kind",
+        "actor_id",
+        "display_note",
+        "public",
+    ]
     readonly_fields = fields
     ordering = ["created_at", "pk"]
+
+    @admin.display(description="note")
+    def display_note(self, event: ClaimEvent) -> str:
+        return event.display_note
 
 
 class RejectForm(forms.Form):

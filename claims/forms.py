@@ -1,29 +1,22 @@
-"""The customer pages' forms, and the words of the domain as customers read them, translated."""
+"""The customer pages' forms, and the words customers read for a claim's statuses and events."""
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-
 from django import forms
-from django.utils import formats
 from django.utils.functional import lazy
-from django.utils.translation import gettext, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from config.api import ApplicationError
-from recalls.models import ProductModel
+from recalls.countries import country_label
+from recalls.models import ProductModel, Remedy
 from recalls.selectors import recall_list_active
 
 from .uploads import MAX_UPLOAD_BYTES
 
 # --- Words customers read ---------------------------------------------------------------------------
 
-REMEDY_LABELS = {
-    "replacement": _("Replacement unit"),
-    "gift_card": _("Gift card"),
-    "refund": _("Refund"),
-}
+# A claim's statuses and events, worded for customers (the models' labels are the agents' words).
 STATUS_LABELS = {
     "needs_review": _("Being checked by our support team"),
     "approved": pgettext_lazy("claim status", "Approved"),
@@ -41,116 +34,15 @@ EVENT_LABELS = {
     "disposal_confirmed": _("Disposal confirmed by a recycling centre"),
     "note": _("Note"),
 }
-COUNTRY_NAMES = {
-    "AT": _("Austria"),
-    "AU": _("Australia"),
-    "BE": _("Belgium"),
-    "CA": _("Canada"),
-    "CH": _("Switzerland"),
-    "DE": _("Germany"),
-    "ES": _("Spain"),
-    "FR": _("France"),
-    "GB": _("United Kingdom"),
-    "IT": _("Italy"),
-    "JP": _("Japan"),
-    "NL": _("Netherlands"),
-    "US": _("United States"),
-}
-
-
-def country_label(code: str) -> str:
-    name = COUNTRY_NAMES.get(code)
-    return f"{name} ({code})" if name else code
-
-
-# Messages the services raise or write on a claim's timeline, in English. Listed here so that they are
-# in the catalogues and reach customers in their language; anything else is shown as the service wrote it.
-_SERVICE_MESSAGES = (
-    gettext_noop("Give the unit's serial number or attach a proof of purchase."),
-    gettext_noop("Check the serial number on the unit's label."),
-    gettext_noop("This unit has already been claimed."),
-    gettext_noop("A claim for this serial number is already open."),
-    gettext_noop(
-        "This serial number is not in a recalled batch for your country. "
-        "If you believe your unit is affected, send a proof of purchase with your claim."
-    ),
-    gettext_noop("Not in a recalled batch for this country."),
-    gettext_noop("An uploaded file was refused."),
-    gettext_noop("The file is empty."),
-    gettext_noop("Send a JPEG, PNG or WebP image, or a PDF."),
-    gettext_noop("The file is not a readable JPEG, PNG or WebP image, or PDF."),
-    gettext_noop("The PDF is password-protected."),
-    gettext_noop("The file is not a readable PDF."),
-    gettext_noop("The serial is in a recalled batch."),
-    gettext_noop("The remedy is issued once a certified recycling centre confirms the unit's disposal."),
-    gettext_noop("Held for a check by our support team."),
-)
-_SERVICE_PATTERNS = (
-    (re.compile(r"This cannot be a serial number of model (?P<model>\S+)\."),
-     _("This cannot be a serial number of model %(model)s.")),
-    (re.compile(r"No active recall covers model (?P<model>\S+) in (?P<country>[A-Z]{2})\."),
-     _("No active recall covers model %(model)s in %(country)s.")),
-    (re.compile(r"In (?P<country>[A-Z]{2}) this recall offers: (?P<remedies>.*)\."),
-     _("In %(country)s this recall offers: %(remedies)s.")),
-    (re.compile(r"The file is larger than (?P<size>\d+) MB\."),
-     _("The file is larger than %(size)s MB.")),
-    (re.compile(r"The image is larger than (?P<size>\d+) megapixels\."),
-     _("The image is larger than %(size)s megapixels.")),
-    (re.compile(r"The PDF must have between 1 and (?P<pages>\d+) pages\."),
-     _("The PDF must have between 1 and %(pages)s pages.")),
-    (re.compile(r"Gift card of (?P<amount>\d+(?:\.\d+)?) (?P<currency>[A-Z]{3}) issued\."),
-     _("Gift card of %(amount)s %(currency)s issued.")),
-    (re.compile(r"Replacement (?P<model>\S+) ordered from the warehouse\."),
-     _("Replacement %(model)s ordered from the warehouse.")),
-    (re.compile(r"Replacement shipped, tracking number (?P<tracking>.+)\."),
-     _("Replacement shipped, tracking number %(tracking)s.")),
-    (re.compile(r"Refund of (?P<amount>\d+(?:\.\d+)?) (?P<currency>[A-Z]{3}) sent to finance for payout\."),
-     _("Refund of %(amount)s %(currency)s sent to finance for payout.")),
-    (re.compile(r"Refund of (?P<amount>\d+(?:\.\d+)?) (?P<currency>[A-Z]{3}) paid\."),
-     _("Refund of %(amount)s %(currency)s paid.")),
-    (re.compile(r"Handed in at (?P<facility>.+) \((?P<condition>intact|damaged|swollen)\)\."),
-     _("Handed in at %(facility)s (%(condition)s).")),
-)  # fmt: skip
-CONDITION_LABELS = {
-    "intact": pgettext_lazy("unit condition", "intact"),
-    "damaged": pgettext_lazy("unit condition", "damaged"),
-    "swollen": pgettext_lazy("unit condition", "swollen"),
-}
-
-
-def _localise_values(values: dict[str, str]) -> dict[str, str]:
-    if "country" in values:
-        values["country"] = country_label(values["country"])
-    if "remedies" in values:
-        codes = [code.strip() for code in values["remedies"].split(",")]
-        values["remedies"] = ", ".join(str(REMEDY_LABELS.get(code, code)) for code in codes)
-    if "amount" in values:
-        values["amount"] = formats.number_format(Decimal(values["amount"]), 2, use_l10n=True)
-    if "condition" in values:
-        values["condition"] = str(CONDITION_LABELS[values["condition"]])
-    return values
-
-
-def localise_message(message: str) -> str:
-    """A service's English message in the active language, where the catalogue knows it."""
-    if not message:
-        return message
-    translated = gettext(message)
-    if translated != message:
-        return translated
-    for pattern, template in _SERVICE_PATTERNS:
-        match = pattern.fullmatch(message)
-        if match:
-            return template % _localise_values(match.groupdict())
-    return message
 
 
 def show_application_error(form: forms.Form, error: ApplicationError) -> None:
-    """Put a domain error on the form: on the fields it names, and its summary on top."""
+    """Put a domain error, already in the active language, on the form: on the fields it names, and
+    its summary on top."""
     named = {name: messages for name, messages in (error.fields or {}).items() if name in form.fields}
     for name, messages in named.items():
         for message in messages:
-            form.add_error(name, localise_message(message))
+            form.add_error(name, message)
     others = [
         message
         for name, messages in (error.fields or {}).items()
@@ -158,9 +50,9 @@ def show_application_error(form: forms.Form, error: ApplicationError) -> None:
         for message in messages
     ]
     if error.code != "validation_error" or not named:
-        form.add_error(None, localise_message(error.detail))
+        form.add_error(None, error.detail)
     for message in others:
-        form.add_error(None, localise_message(message))
+        form.add_error(None, message)
 
 
 # --- Choices from the active recalls -------------------------------------------------------------
@@ -238,7 +130,7 @@ class ClaimForm(_RecallChoicesForm):
     country = forms.ChoiceField(label=_("Country where you live"))
     remedy = forms.ChoiceField(
         label=_("Remedy you choose"),
-        choices=list(REMEDY_LABELS.items()),
+        choices=Remedy.choices,
         widget=forms.RadioSelect,
         help_text=_("The table above shows what is offered in your country."),
     )

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.api import ApplicationError
 
@@ -63,10 +64,8 @@ def request_fingerprint(fields: dict[str, Any], files: dict[str, bytes | Uploade
 
 
 def _key_invalid() -> ApplicationError:
-    return ApplicationError(
-        "validation_error",
-        "The request has invalid fields.",
-        fields={"Idempotency-Key": [f"At most {MAX_KEY_LENGTH} characters."]},
+    return ApplicationError.invalid_fields(
+        {"Idempotency-Key": [_("At most %(count)s characters.") % {"count": MAX_KEY_LENGTH}]}
     )
 
 
@@ -74,7 +73,7 @@ def _replay(record: IdempotencyRecord, key: str, fingerprint: str) -> tuple[int,
     if not hmac.compare_digest(record.request_fingerprint, fingerprint):
         raise ApplicationError(
             "idempotency_key_reused",
-            "This Idempotency-Key was used with another request body.",
+            _("This Idempotency-Key was used with another request body."),
             status_code=422,
         )
     return record.status_code, _unseal(key, record.sealed_body)

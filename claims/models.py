@@ -1,22 +1,26 @@
 import hashlib
 import hmac
 import uuid
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import formats
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from recalls.models import ProductModel, Recall, Remedy, validate_country
 
 
 class ClaimStatus(models.TextChoices):
-    NEEDS_REVIEW = "needs_review", "Needs review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    AWAITING_DISPOSAL = "awaiting_disposal", "Awaiting disposal"
-    FULFILLING = "fulfilling", "Fulfilling"
-    FULFILLED = "fulfilled", "Fulfilled"
-    CANCELLED = "cancelled", "Cancelled"
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    AWAITING_DISPOSAL = "awaiting_disposal", _("Awaiting disposal")
+    FULFILLING = "fulfilling", _("Fulfilling")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # The one place that says which status may follow which (see services.claim_transition).
@@ -164,15 +168,21 @@ class ClaimDocument(models.Model):
 
 
 class ClaimEvent(models.Model):
-    """The claim's timeline: every status change and decision. Append-only."""
+    """The claim's timeline: every status change and decision. Append-only.
+
+    A note is either free text, shown as written (an agent's reason: ``note_params`` is null), or a
+    message of the system: an English msgid, marked with ``gettext_noop`` where it is written, whose
+    named placeholders take their values from ``note_params``. ``display_note`` shows either to a person,
+    the system's messages in the active language.
+    """
 
     class Kind(models.TextChoices):
-        SUBMITTED = "submitted", "Submitted"
-        STATUS_CHANGED = "status_changed", "Status changed"
-        FLAGGED = "flagged", "Flagged for review"
-        REMEDY_ISSUED = "remedy_issued", "Remedy issued"
-        DISPOSAL_CONFIRMED = "disposal_confirmed", "Disposal confirmed"
-        NOTE = "note", "Note"
+        SUBMITTED = "submitted", _("Submitted")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        FLAGGED = "flagged", _("Flagged for review")
+        REMEDY_ISSUED = "remedy_issued", _("Remedy issued")
+        DISPOSAL_CONFIRMED = "disposal_confirmed", _("Disposal confirmed")
+        NOTE = "note", _("Note")
 
     class Actor(models.TextChoices):
         CUSTOMER = "customer", "Customer"
@@ -187,6 +197,11 @@ class ClaimEvent(models.Model):
     old_status = models.CharField(max_length=20, choices=ClaimStatus.choices, blank=True)
     new_status = models.CharField(max_length=20, choices=ClaimStatus.choices, blank=True)
     note = models.TextField(blank=True)
+    note_params = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Null: the note is free text. Otherwise the note is a message and these its placeholders.",
+    )
     public = models.BooleanField(default=True, help_text="Shown to the customer on the claim's timeline.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -203,6 +218,18 @@ class ClaimEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Claim events are append-only.")
+
+    @property
+    def display_note(self) -> str:
+        """The note as a person reads it: a system message in the active language, free text as written."""
+        if self.note_params is None or not self.note:
+            return self.note
+        params = {
+            # Amounts are stored as decimal strings and shown in the active language's format.
+            name: formats.number_format(Decimal(value), 2, use_l10n=True) if name == "amount" else value
+            for name, value in self.note_params.items()
+        }
+        return gettext(self.note) % params
 
 
 class IdempotencyRecord(models.Model):
@@ -227,9 +254,9 @@ class IdempotencyRecord(models.Model):
 
 class GiftCard(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        REDEEMED = "redeemed", "Redeemed"
-        VOID = "void", "Void"
+        ACTIVE = "active", _("Active")
+        REDEEMED = "redeemed", _("Redeemed")
+        VOID = "void", _("Void")
 
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="gift_card")
     code = models.CharField(max_length=16, unique=True, help_text="Crockford base32, 80 random bits.")

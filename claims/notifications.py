@@ -31,10 +31,11 @@ def status_url(claim: Claim) -> str:
 def claim_email_send(*, claim_id: int, template: str) -> None:
     claim = Claim.objects.select_related("recall", "model").get(pk=claim_id)
     with translation.override(claim.language):
+        last_noted = claim.events.filter(public=True).exclude(note="").last()
         context = {
             "claim": claim,
             "status_url": status_url(claim),
-            "note": claim.events.filter(public=True).exclude(note="").values_list("note", flat=True).last(),
+            "note": last_noted.display_note if last_noted is not None else None,
             "fulfilment": claim_fulfilment(claim=claim),
             "sections": [section(claim) for section in received_email_sections]
             if template == "received"

@@ -32,7 +32,7 @@ def claim_erase_personal_data(*, claim_id: int) -> bool:
         files = list(ClaimDocument.objects.filter(claim=claim).values_list("file", flat=True))
         ClaimDocument.objects.filter(claim=claim).delete()
         Replacement.objects.filter(claim=claim).update(ship_to_name=ERASED, ship_to_address=ERASED)
-        claim.events.update(note="")
+        claim.events.update(note="", note_params=None)
         Claim.objects.filter(pk=claim.pk).update(
             customer_name=ERASED,
             email=f"{ERASED}-{claim.pk}@invalid.example",

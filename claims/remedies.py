@@ -14,8 +14,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from config.api import ApplicationError
+from config.api import ApplicationError, in_sentence
 from recalls.models import Remedy
 from recalls.selectors import market_rule_get
 
@@ -28,9 +30,17 @@ logger = logging.getLogger(__name__)
 Actor = ClaimEvent.Actor
 
 
-def _remedy_event(claim: Claim, note: str, *, actor_kind: str = Actor.SYSTEM, actor_id: str = "") -> None:
+def _remedy_event(
+    claim: Claim, note: str, params: dict[str, str], *, actor_kind: str = Actor.SYSTEM, actor_id: str = ""
+) -> None:
+    """``note``: an English message marked with ``gettext_noop``, with its placeholders' values."""
     ClaimEvent.objects.create(
-        claim=claim, kind=ClaimEvent.Kind.REMEDY_ISSUED, actor_kind=actor_kind, actor_id=actor_id, note=note
+        claim=claim,
+        kind=ClaimEvent.Kind.REMEDY_ISSUED,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        note=note,
+        note_params=params,
     )
 
 
@@ -45,7 +55,9 @@ def remedy_issue(*, claim_id: int) -> Claim:
         rule = market_rule_get(recall=claim.recall, country=claim.country)
         if rule is None:
             raise ApplicationError(
-                "market_rule_missing", f"{claim.recall.code} has no rule for {claim.country}."
+                "market_rule_missing",
+                _("%(recall)s has no rule for %(country)s.")
+                % {"recall": claim.recall.code, "country": claim.country},
             )
         if claim.remedy == Remedy.GIFT_CARD:
             _issue_gift_card(claim, amount=rule.gift_card_amount, currency=rule.gift_card_currency)
@@ -79,7 +91,11 @@ def _issue_gift_card(claim: Claim, *, amount, currency: str) -> None:
             continue  # 80 random bits collided (the claim is locked, so it is not a second card): draw again
     else:
         raise RuntimeError("Could not draw a free gift-card code.")
-    _remedy_event(claim, f"Gift card of {amount} {currency} issued.")
+    _remedy_event(
+        claim,
+        gettext_noop("Gift card of %(amount)s %(currency)s issued."),
+        {"amount": str(amount), "currency": currency},
+    )
     if settings.GIFT_CARD_WEBHOOK_URL:
         message = OutboxMessage.objects.create(
             topic="gift_card.issued",
@@ -106,13 +122,15 @@ def gift_card_redeem(*, code: str) -> GiftCard:
     """Mark a gift card used, once: a second redemption is refused."""
     card = gift_card_check(code=code)
     if card is None:
-        raise ApplicationError("not_found", "No gift card with this code.", status_code=404)
+        raise ApplicationError("not_found", _("No gift card with this code."), status_code=404)
     updated = GiftCard.objects.filter(pk=card.pk, status=GiftCard.Status.ACTIVE).update(
         status=GiftCard.Status.REDEEMED, redeemed_at=timezone.now()
     )
     if not updated:
         raise ApplicationError(
-            "gift_card_not_active", f"This gift card is {card.get_status_display().lower()}.", status_code=409
+            "gift_card_not_active",
+            _("This gift card is %(status)s.") % {"status": in_sentence(card.get_status_display())},
+            status_code=409,
         )
     card.refresh_from_db()
     return card
@@ -122,7 +140,7 @@ def gift_card_redeem(*, code: str) -> GiftCard:
 
 
 def _order_replacement(claim: Claim, *, model) -> None:
-    _, created = Replacement.objects.get_or_create(
+    _replacement, created = Replacement.objects.get_or_create(
         claim=claim,
         defaults={
             "model": model,
@@ -136,7 +154,11 @@ def _order_replacement(claim: Claim, *, model) -> None:
         },
     )
     if created:
-        _remedy_event(claim, f"Replacement {model.model_number} ordered from the warehouse.")
+        _remedy_event(
+            claim,
+            gettext_noop("Replacement %(model)s ordered from the warehouse."),
+            {"model": model.model_number},
+        )
 
 
 def replacement_mark_shipped(
@@ -146,7 +168,9 @@ def replacement_mark_shipped(
     tracking_number = tracking_number.strip()
     if not tracking_number:
         raise ApplicationError(
-            "validation_error", "A tracking number is needed.", fields={"tracking_number": ["Required."]}
+            "validation_error",
+            _("A tracking number is needed."),
+            fields={"tracking_number": [_("Required.")]},
         )
     with transaction.atomic():
         claim = _claim_with_remedy(reference, Remedy.REPLACEMENT)
@@ -155,7 +179,8 @@ def replacement_mark_shipped(
             if replacement.tracking_number != tracking_number:
                 raise ApplicationError(
                     "already_shipped",
-                    f"{reference} shipped already with {replacement.tracking_number}.",
+                    _("%(reference)s shipped already with %(tracking)s.")
+                    % {"reference": reference, "tracking": replacement.tracking_number},
                     status_code=409,
                 )
             return claim
@@ -167,7 +192,8 @@ def replacement_mark_shipped(
         actor_kind = Actor.AGENT if actor_id else Actor.SYSTEM
         _remedy_event(
             claim,
-            f"Replacement shipped, tracking number {tracking_number}.",
+            gettext_noop("Replacement shipped, tracking number %(tracking)s."),
+            {"tracking": tracking_number},
             actor_kind=actor_kind,
             actor_id=actor_id,
         )
@@ -180,16 +206,24 @@ def replacement_mark_shipped(
 
 
 def _instruct_refund(claim: Claim, *, amount, currency: str) -> None:
-    _, created = Refund.objects.get_or_create(claim=claim, defaults={"amount": amount, "currency": currency})
+    _refund, created = Refund.objects.get_or_create(
+        claim=claim, defaults={"amount": amount, "currency": currency}
+    )
     if created:
-        _remedy_event(claim, f"Refund of {amount} {currency} sent to finance for payout.")
+        _remedy_event(
+            claim,
+            gettext_noop("Refund of %(amount)s %(currency)s sent to finance for payout."),
+            {"amount": str(amount), "currency": currency},
+        )
 
 
 def refund_mark_paid(*, reference: str, payout_reference: str, actor_id: str = "") -> Claim:
     payout_reference = payout_reference.strip()
     if not payout_reference:
         raise ApplicationError(
-            "validation_error", "A payout reference is needed.", fields={"payout_reference": ["Required."]}
+            "validation_error",
+            _("A payout reference is needed."),
+            fields={"payout_reference": [_("Required.")]},
         )
     with transaction.atomic():
         claim = _claim_with_remedy(reference, Remedy.REFUND)
@@ -198,7 +232,8 @@ def refund_mark_paid(*, reference: str, payout_reference: str, actor_id: str = "
             if refund.payout_reference != payout_reference:
                 raise ApplicationError(
                     "already_paid",
-                    f"{reference} was paid already ({refund.payout_reference}).",
+                    _("%(reference)s was paid already (%(payout_reference)s).")
+                    % {"reference": reference, "payout_reference": refund.payout_reference},
                     status_code=409,
                 )
             return claim
@@ -209,7 +244,8 @@ def refund_mark_paid(*, reference: str, payout_reference: str, actor_id: str = "
         actor_kind = Actor.AGENT if actor_id else Actor.SYSTEM
         _remedy_event(
             claim,
-            f"Refund of {refund.amount} {refund.currency} paid.",
+            gettext_noop("Refund of %(amount)s %(currency)s paid."),
+            {"amount": str(refund.amount), "currency": refund.currency},
             actor_kind=actor_kind,
             actor_id=actor_id,
         )
@@ -218,21 +254,29 @@ def refund_mark_paid(*, reference: str, payout_reference: str, actor_id: str = "
         )
 
 
+_WRONG_REMEDY = {
+    Remedy.GIFT_CARD: gettext_noop("%(reference)s is a gift card claim."),
+    Remedy.REPLACEMENT: gettext_noop("%(reference)s is a replacement unit claim."),
+    Remedy.REFUND: gettext_noop("%(reference)s is a refund claim."),
+}
+
+
 def _claim_with_remedy(reference: str, remedy: str) -> Claim:
     claim = Claim.objects.filter(reference=reference.strip().upper()).first()
     if claim is None:
-        raise ApplicationError("not_found", f"No claim {reference}.", status_code=404)
+        raise ApplicationError(
+            "not_found", _("No claim %(reference)s.") % {"reference": reference}, status_code=404
+        )
     claim = claim_lock(claim_id=claim.pk)
     if claim.remedy != remedy:
         raise ApplicationError(
-            "wrong_remedy",
-            f"{claim.reference} is a {claim.get_remedy_display().lower()} claim.",
-            status_code=409,
+            "wrong_remedy", _(_WRONG_REMEDY[claim.remedy]) % {"reference": claim.reference}, status_code=409
         )
     if claim.status != ClaimStatus.FULFILLING:
         raise ApplicationError(
             "invalid_transition",
-            f"{claim.reference} is {claim.get_status_display().lower()}, not fulfilling.",
+            _("%(reference)s is %(status)s, not fulfilling.")
+            % {"reference": claim.reference, "status": in_sentence(claim.get_status_display())},
             status_code=409,
         )
     return claim

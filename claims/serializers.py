@@ -25,6 +25,12 @@ class ClaimCreateInputSerializer(serializers.Serializer):
 
 
 class ClaimEventSerializer(serializers.ModelSerializer):
+    note = serializers.CharField(
+        source="display_note",
+        read_only=True,
+        help_text="In the request's language where the system wrote it.",
+    )
+
     class Meta:
         model = ClaimEvent
         fields = ["kind", "old_status", "new_status", "actor_kind", "note", "created_at"]

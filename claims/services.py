@@ -11,9 +11,12 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from config.api import ApplicationError
-from recalls.models import MarketRule, ProductModel, Recall
+from config.api import ApplicationError, in_sentence
+from recalls.countries import country_label
+from recalls.models import MarketRule, ProductModel, Recall, Remedy
 from recalls.selectors import batch_covering_serial, market_rule_get, recall_for_model_in_country
 from recalls.services import country_require, product_model_require, serial_require
 
@@ -42,9 +45,7 @@ def normalise_email(email: str) -> str:
 
 
 def _validation_error(field_name: str, message: str) -> ApplicationError:
-    return ApplicationError(
-        "validation_error", "The request has invalid fields.", fields={field_name: [message]}
-    )
+    return ApplicationError.invalid_fields({field_name: [message]})
 
 
 # --- Status changes -------------------------------------------------------------------------------
@@ -57,16 +58,23 @@ def claim_transition(
     actor_kind: str,
     actor_id: str = "",
     note: str = "",
+    note_params: dict[str, str] | None = None,
     public: bool = True,
 ) -> Claim:
     """Move a claim to ``to`` if the transition table allows it, writing its event.
 
+    ``note`` is an agent's free text, or with ``note_params`` a message of the system (see ``ClaimEvent``).
     The caller holds the claim's row lock (``claim_lock``) inside a transaction.
     """
     if to not in TRANSITIONS[claim.status]:
         raise ApplicationError(
             "invalid_transition",
-            f"A claim that is {claim.get_status_display().lower()} cannot become {ClaimStatus(to).label.lower()}.",
+            # Translators: the claim status labels, their first letter in lower case.
+            _("A claim that is %(status)s cannot become %(new_status)s.")
+            % {
+                "status": in_sentence(claim.get_status_display()),
+                "new_status": in_sentence(ClaimStatus(to).label),
+            },
             status_code=409,
         )
     old = claim.status
@@ -80,6 +88,7 @@ def claim_transition(
         old_status=old,
         new_status=to,
         note=note,
+        note_params=note_params,
         public=public,
     )
     signals.send_on_commit(signals.claim_status_changed, Claim, claim_id=claim.pk, old=old, new=to)
@@ -101,10 +110,21 @@ def _market_rule(claim: Claim) -> MarketRule | None:
 
 
 def _approve_locked(
-    claim: Claim, *, actor_kind: str, actor_id: str = "", note: str = "", rule: MarketRule | None = None
+    claim: Claim,
+    *,
+    actor_kind: str,
+    actor_id: str = "",
+    note: str = "",
+    note_params: dict[str, str] | None = None,
+    rule: MarketRule | None = None,
 ) -> Claim:
     claim_transition(
-        claim=claim, to=ClaimStatus.APPROVED, actor_kind=actor_kind, actor_id=actor_id, note=note
+        claim=claim,
+        to=ClaimStatus.APPROVED,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        note=note,
+        note_params=note_params,
     )
     rule = rule or _market_rule(claim)
     if rule is not None and rule.disposal_before_remedy:
@@ -112,7 +132,10 @@ def _approve_locked(
             claim=claim,
             to=ClaimStatus.AWAITING_DISPOSAL,
             actor_kind=Actor.SYSTEM,
-            note="The remedy is issued once a certified recycling centre confirms the unit's disposal.",
+            note=gettext_noop(
+                "The remedy is issued once a certified recycling centre confirms the unit's disposal."
+            ),
+            note_params={},
         )
     else:
         claim_remedy_due(claim=claim)
@@ -132,7 +155,7 @@ def claim_approve(*, claim: Claim, agent_id: str, note: str = "") -> Claim:
 
 def claim_reject(*, claim: Claim, agent_id: str, reason: str) -> Claim:
     if not reason.strip():
-        raise _validation_error("reason", "Say why the claim is rejected; the customer is told.")
+        raise _validation_error("reason", _("Say why the claim is rejected; the customer is told."))
     with transaction.atomic():
         claim = claim_lock(claim_id=claim.pk)
         return claim_transition(
@@ -182,7 +205,8 @@ def claim_flag(*, claim: Claim, reason: str, detail: str = "", related_claim: Cl
             claim=claim,
             to=ClaimStatus.NEEDS_REVIEW,
             actor_kind=Actor.SYSTEM,
-            note="Held for a check by our support team.",
+            note=gettext_noop("Held for a check by our support team."),
+            note_params={},
         )
     return claim
 
@@ -233,20 +257,27 @@ def _decide_recall(
         rule = market_rule_get(recall=recall, country=country) if recall is not None else None
     if recall is None:
         raise _validation_error(
-            "model_number", f"No active recall covers model {model.model_number} in {country}."
+            "model_number",
+            _("No active recall covers model %(model)s in %(country)s.")
+            % {"model": model.model_number, "country": country_label(country)},
         )
     offered = rule.remedies if rule else []
     if remedy not in offered:
+        remedies = ", ".join(str(Remedy(code).label) for code in offered) or _("nothing yet")
         raise _validation_error(
-            "remedy", f"In {country} this recall offers: {', '.join(offered) or 'nothing yet'}."
+            "remedy",
+            _("In %(country)s this recall offers: %(remedies)s.")
+            % {"country": country_label(country), "remedies": remedies},
         )
     if coverage is None and serial and not has_proof:
         raise ApplicationError(
             "serial_not_recalled",
-            "This serial number is not in a recalled batch for your country. "
-            "If you believe your unit is affected, send a proof of purchase with your claim.",
+            _(
+                "This serial number is not in a recalled batch for your country. "
+                "If you believe your unit is affected, send a proof of purchase with your claim."
+            ),
             status_code=422,
-            fields={"serial": ["Not in a recalled batch for this country."]},
+            fields={"serial": [_("Not in a recalled batch for this country.")]},
         )
     return _Decision(recall=recall, market_rule=rule, serial_recalled=coverage is not None)
 
@@ -315,9 +346,9 @@ def _flag_many_claims_from_contact(claim: Claim) -> bool:
 def _duplicate_serial() -> ApplicationError:
     return ApplicationError(
         "duplicate_serial",
-        "A claim for this serial number is already open.",
+        _("A claim for this serial number is already open."),
         status_code=409,
-        fields={"serial": ["This unit has already been claimed."]},
+        fields={"serial": [_("This unit has already been claimed.")]},
     )
 
 
@@ -335,7 +366,7 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
         ClaimDocument.Kind.PRODUCT_PHOTO: submission.product_photo,
     }
     if not serial and uploads[ClaimDocument.Kind.PROOF_OF_PURCHASE] is None:
-        raise _validation_error("serial", "Give the unit's serial number or attach a proof of purchase.")
+        raise _validation_error("serial", _("Give the unit's serial number or attach a proof of purchase."))
     cleaned = {kind: clean_upload(f, field=kind) for kind, f in uploads.items() if f is not None}
 
     decision = _decide_recall(
@@ -365,7 +396,8 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
                 _approve_locked(
                     claim,
                     actor_kind=Actor.SYSTEM,
-                    note="The serial is in a recalled batch.",
+                    note=gettext_noop("The serial is in a recalled batch."),
+                    note_params={},
                     rule=decision.market_rule,
                 )
             signals.send_on_commit(signals.claim_submitted, Claim, claim_id=claim.pk)
@@ -434,5 +466,5 @@ def claim_get_for_token(*, reference: str, token: str) -> Claim:
         Claim.objects.select_related("recall", "model").filter(reference=reference.strip().upper()).first()
     )
     if claim is None or not token or not claim.token_matches(token):
-        raise ApplicationError("not_found", "No claim with this reference and token.", status_code=404)
+        raise ApplicationError("not_found", _("No claim with this reference and token."), status_code=404)
     return claim

@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, NameObject
@@ -48,20 +49,32 @@ class CleanUpload:
 
 def _invalid(field: str, message: str) -> ApplicationError:
     return ApplicationError(
-        "invalid_upload", "An uploaded file was refused.", status_code=400, fields={field: [message]}
+        "invalid_upload", _("An uploaded file was refused."), status_code=400, fields={field: [message]}
+    )
+
+
+def _too_large(field: str) -> ApplicationError:
+    return _invalid(
+        field, _("The file is larger than %(size)s MB.") % {"size": MAX_UPLOAD_BYTES // (1024 * 1024)}
+    )
+
+
+def _too_many_pixels(field: str) -> ApplicationError:
+    return _invalid(
+        field, _("The image is larger than %(size)s megapixels.") % {"size": MAX_PIXELS // 1_000_000}
     )
 
 
 def clean_upload(upload: UploadedFile, *, field: str) -> CleanUpload:
     """Check and re-encode one upload, or raise ``invalid_upload``."""
     if upload.size is None or upload.size == 0:
-        raise _invalid(field, "The file is empty.")
+        raise _invalid(field, _("The file is empty."))
     if upload.size > MAX_UPLOAD_BYTES:
-        raise _invalid(field, f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        raise _too_large(field)
     upload.seek(0)
     received = upload.read(MAX_UPLOAD_BYTES + 1)
     if len(received) > MAX_UPLOAD_BYTES:
-        raise _invalid(field, f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        raise _too_large(field)
     digest = hashlib.sha256(received).hexdigest()
     if received.startswith(b"%PDF-"):
         content = _reencode_pdf(received, field)
@@ -76,10 +89,10 @@ def _reencode_image(received: bytes, field: str) -> tuple[bytes, str, int, int]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(received))
             if image.format not in _IMAGE_FORMATS:
-                raise _invalid(field, "Send a JPEG, PNG or WebP image, or a PDF.")
+                raise _invalid(field, _("Send a JPEG, PNG or WebP image, or a PDF."))
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise _invalid(field, f"The image is larger than {MAX_PIXELS // 1_000_000} megapixels.")
+                raise _too_many_pixels(field)
             content_type = _IMAGE_FORMATS[image.format]
             image.load()
             image = ImageOps.exif_transpose(image)
@@ -87,9 +100,9 @@ def _reencode_image(received: bytes, field: str) -> tuple[bytes, str, int, int]:
     except ApplicationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _invalid(field, f"The image is larger than {MAX_PIXELS // 1_000_000} megapixels.") from None
+        raise _too_many_pixels(field) from None
     except Exception:  # Pillow raises many kinds for broken files; all of them mean "not an image"
-        raise _invalid(field, "The file is not a readable JPEG, PNG or WebP image, or PDF.") from None
+        raise _invalid(field, _("The file is not a readable JPEG, PNG or WebP image, or PDF.")) from None
 
     out = io.BytesIO()
     if content_type == "image/jpeg":
@@ -107,10 +120,12 @@ def _reencode_pdf(received: bytes, field: str) -> bytes:
     try:
         reader = PdfReader(io.BytesIO(received), strict=False)
         if reader.is_encrypted:
-            raise _invalid(field, "The PDF is password-protected.")
+            raise _invalid(field, _("The PDF is password-protected."))
         pages = reader.pages
         if not 1 <= len(pages) <= MAX_PDF_PAGES:
-            raise _invalid(field, f"The PDF must have between 1 and {MAX_PDF_PAGES} pages.")
+            raise _invalid(
+                field, _("The PDF must have between 1 and %(pages)s pages.") % {"pages": MAX_PDF_PAGES}
+            )
         writer = PdfWriter()
         for page in pages:
             _strip_page(writer.add_page(page))
@@ -119,7 +134,7 @@ def _reencode_pdf(received: bytes, field: str) -> bytes:
     except ApplicationError:
         raise
     except Exception:  # pypdf raises many kinds for broken files
-        raise _invalid(field, "The file is not a readable PDF.") from None
+        raise _invalid(field, _("The file is not a readable PDF.")) from None
     return out.getvalue()
 
 

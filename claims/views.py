@@ -20,19 +20,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.api import ApplicationError
-from recalls.models import MarketRule
+from recalls.countries import country_label
+from recalls.models import MarketRule, Remedy
 from recalls.selectors import recall_list_active
 from recalls.services import serial_check
 
 from .forms import (
     EVENT_LABELS,
-    REMEDY_LABELS,
     STATUS_LABELS,
     ClaimForm,
     SerialCheckForm,
     StatusForm,
-    country_label,
-    localise_message,
     show_application_error,
 )
 from .models import TRANSITIONS, Claim, ClaimStatus
@@ -67,7 +65,7 @@ def offer_lines(rule: MarketRule | None) -> list[str]:
                 _("Refund of %(amount)s %(currency)s") % {"amount": amount, "currency": rule.refund_currency}
             )
         else:
-            lines.append(str(REMEDY_LABELS.get(remedy, remedy)))
+            lines.append(str(Remedy(remedy).label))
     return lines
 
 
@@ -205,7 +203,7 @@ def claim_submitted(request: HttpRequest) -> HttpResponse:
         "claim": claim,
         "token": token,
         "status_label": STATUS_LABELS.get(claim.status, claim.status),
-        "remedy_label": REMEDY_LABELS.get(claim.remedy, claim.remedy),
+        "remedy_label": claim.get_remedy_display(),
         "status_url": f"{reverse('pages:status')}?{urlencode({'reference': claim.reference})}",
     }
     return _render(request, "claim_submitted.html", context)
@@ -217,7 +215,7 @@ def _timeline(claim: Claim) -> list[dict[str, Any]]:
             "at": event.created_at,
             "what": EVENT_LABELS.get(event.kind, event.kind),
             "status": STATUS_LABELS.get(event.new_status) if event.kind == "status_changed" else None,
-            "note": localise_message(event.note),
+            "note": event.display_note,
         }
         for event in claim_public_events(claim=claim)
     ]
@@ -282,7 +280,7 @@ def claim_status(request: HttpRequest) -> HttpResponse:
         context.update(
             token=form.cleaned_data["token"],
             status_label=STATUS_LABELS.get(claim.status, claim.status),
-            remedy_label=REMEDY_LABELS.get(claim.remedy, claim.remedy),
+            remedy_label=claim.get_remedy_display(),
             country=country_label(claim.country),
             timeline=_timeline(claim),
             disposal=disposal,

@@ -6,13 +6,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 
 class ApplicationError(Exception):
-    """A business rule said no. Rendered as ``{"code", "detail", "fields"?}`` with its status."""
+    """A business rule said no. Rendered as ``{"code", "detail", "fields"?}`` with its status.
+
+    ``detail`` and ``fields`` are for people: services write them with ``gettext``, so they come in the
+    language active when raised (the request's, through ``LocaleMiddleware``). ``code`` is for programs.
+    """
 
     status_code = status.HTTP_400_BAD_REQUEST
 
@@ -31,6 +36,20 @@ class ApplicationError(Exception):
         if status_code is not None:
             self.status_code = status_code
 
+    @classmethod
+    def invalid_fields(cls, fields: dict[str, list[str]]) -> ApplicationError:
+        """``validation_error`` with the messages of each field."""
+        return cls("validation_error", _("The request has invalid fields."), fields=fields)
+
+
+def in_sentence(label: str) -> str:
+    """A choice label as it reads inside a sentence: "Needs review" in "a claim that is needs review".
+
+    Only the first letter changes, so labels translated as adjectives or participles read well too.
+    """
+    label = str(label)
+    return label[:1].lower() + label[1:]
+
 
 _CODES: dict[type[exceptions.APIException], str] = {
     exceptions.ParseError: "parse_error",
@@ -43,9 +62,6 @@ _CODES: dict[type[exceptions.APIException], str] = {
     exceptions.NotAcceptable: "not_acceptable",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "throttled",
-}
-_DETAILS = {
-    "validation_error": "The request has invalid fields.",
 }
 
 
@@ -88,7 +104,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
     if isinstance(exc, exceptions.ValidationError):
-        body = error_body(code, _DETAILS[code], _flatten(exc.detail))
+        body = error_body(code, _("The request has invalid fields."), _flatten(exc.detail))
     else:
         body = error_body(code, str(exc.detail))
     return Response(body, status=exc.status_code, headers=headers)

@@ -4,6 +4,7 @@ import hmac
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from claims.models import Claim
 from recalls.models import validate_country
@@ -91,9 +92,9 @@ class DisposalConfirmation(models.Model):
     """A certified facility took the recalled unit back. One per claim: a unit is disposed of once."""
 
     class Condition(models.TextChoices):
-        INTACT = "intact", "Intact"
-        DAMAGED = "damaged", "Damaged"
-        SWOLLEN = "swollen", "Swollen"
+        INTACT = "intact", _("Intact")
+        DAMAGED = "damaged", _("Damaged")
+        SWOLLEN = "swollen", _("Swollen")
 
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="disposal")
     facility = models.ForeignKey(RecyclingFacility, on_delete=models.PROTECT, related_name="confirmations")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from claims.models import Claim, ClaimEvent, ClaimFlag, ClaimStatus
 from claims.services import claim_flag, claim_lock, claim_remedy_due, claim_transition
@@ -20,6 +22,13 @@ from .models import DisposalConfirmation, FacilityCertification, RecyclingFacili
 
 # A received_at this far ahead of the server's clock is a typo, not clock skew.
 CLOCK_SKEW = datetime.timedelta(minutes=10)
+
+# The timeline's note for each condition of a unit handed in: whole sentences, for translators.
+HANDED_IN_NOTES = {
+    DisposalConfirmation.Condition.INTACT: gettext_noop("Handed in at %(facility)s (intact)."),
+    DisposalConfirmation.Condition.DAMAGED: gettext_noop("Handed in at %(facility)s (damaged)."),
+    DisposalConfirmation.Condition.SWOLLEN: gettext_noop("Handed in at %(facility)s (swollen)."),
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,8 @@ class Certification:
         except ValueError:
             raise ApplicationError(
                 "validation_error",
-                f"{value!r} is not SCHEME:NUMBER:YYYY-MM-DD (e.g. R2:R2-12345:2027-03-31).",
+                _("%(value)s is not SCHEME:NUMBER:YYYY-MM-DD (e.g. R2:R2-12345:2027-03-31).")
+                % {"value": repr(value)},
             ) from None
 
 
@@ -59,15 +69,18 @@ def facility_create(
     """Create a facility; returns it and its API token, which is not stored and cannot be shown again."""
     country = normalise_country(country)
     if not is_country(country):
-        raise ApplicationError("validation_error", f"{country!r} is not an ISO 3166-1 alpha-2 country code.")
+        raise ApplicationError(
+            "validation_error",
+            _("%(country)s is not an ISO 3166-1 alpha-2 country code.") % {"country": repr(country)},
+        )
     if not name.strip():
-        raise ApplicationError("validation_error", "A facility needs a name.")
+        raise ApplicationError("validation_error", _("A facility needs a name."))
     if (latitude is None) != (longitude is None):
-        raise ApplicationError("validation_error", "Give both latitude and longitude, or neither.")
+        raise ApplicationError("validation_error", _("Give both latitude and longitude, or neither."))
     if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise ApplicationError("validation_error", "Latitude is -90..90 and longitude -180..180.")
+        raise ApplicationError("validation_error", _("Latitude is -90..90 and longitude -180..180."))
     if not certifications:
-        raise ApplicationError("validation_error", "A facility needs at least one certification.")
+        raise ApplicationError("validation_error", _("A facility needs at least one certification."))
     token = _new_token()
     with transaction.atomic():
         facility = RecyclingFacility.objects.create(
@@ -122,20 +135,16 @@ def disposal_confirm(
     The same facility confirming again gets its first record back, unchanged.
     """
     if received_at is not None and received_at > timezone.now() + CLOCK_SKEW:
-        raise ApplicationError(
-            "validation_error",
-            "The request has invalid fields.",
-            fields={"received_at": ["Is in the future."]},
-        )
+        raise ApplicationError.invalid_fields({"received_at": [_("Is in the future.")]})
     if not facility.is_certified():
         raise ApplicationError(
             "facility_not_certified",
-            "This facility is inactive, does not take lithium-ion, or its certification has expired.",
+            _("This facility is inactive, does not take lithium-ion, or its certification has expired."),
             status_code=403,
         )
     claim = Claim.objects.select_related("model").filter(reference=claim_reference.strip().upper()).first()
     if claim is None:
-        raise ApplicationError("not_found", "No claim with this reference.", status_code=404)
+        raise ApplicationError("not_found", _("No claim with this reference."), status_code=404)
     observed = serial_require(model=claim.model, serial=serial)
 
     with transaction.atomic():
@@ -146,13 +155,18 @@ def disposal_confirm(
         if claim.serial and observed != claim.serial:
             raise ApplicationError(
                 "serial_mismatch",
-                "The unit's serial number is not the claim's.",
+                _("The unit's serial number is not the claim's."),
                 status_code=422,
-                fields={"serial": [f"The claim is for another unit of model {claim.model.model_number}."]},
+                fields={
+                    "serial": [
+                        _("The claim is for another unit of model %(model)s.")
+                        % {"model": claim.model.model_number}
+                    ]
+                },
             )
         if existing is not None:
             raise ApplicationError(
-                "already_disposed", "Another facility has confirmed this unit's disposal.", status_code=409
+                "already_disposed", _("Another facility has confirmed this unit's disposal."), status_code=409
             )
         try:
             with transaction.atomic():
@@ -165,14 +179,15 @@ def disposal_confirm(
                 )
         except IntegrityError:  # the claim is locked, so only a bug or a manual insert gets here
             raise ApplicationError(
-                "already_disposed", "This unit's disposal is already recorded.", status_code=409
+                "already_disposed", _("This unit's disposal is already recorded."), status_code=409
             ) from None
         ClaimEvent.objects.create(
             claim=claim,
             kind=ClaimEvent.Kind.DISPOSAL_CONFIRMED,
             actor_kind=ClaimEvent.Actor.FACILITY,
             actor_id=str(facility.pk),
-            note=f"Handed in at {facility.name} ({confirmation.get_condition_display().lower()}).",
+            note=HANDED_IN_NOTES[condition],
+            note_params={"facility": facility.name},
         )
         flagged = _check_observed_serial(claim, observed) if not claim.serial else False
         if claim.status == ClaimStatus.AWAITING_DISPOSAL and not flagged:

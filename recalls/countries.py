@@ -1,4 +1,7 @@
-"""ISO 3166-1 alpha-2 country codes (officially assigned), for validating market countries."""
+"""ISO 3166-1 alpha-2 country codes (officially assigned), for validating market countries, and the
+names customers read for the markets' countries."""
+
+from django.utils.translation import gettext_lazy as _
 
 ISO_COUNTRIES = frozenset(
     [
@@ -261,3 +264,26 @@ def normalise_country(value: str) -> str:
 
 def is_country(value: str) -> bool:
     return value in ISO_COUNTRIES
+
+
+COUNTRY_NAMES = {
+    "AT": _("Austria"),
+    "AU": _("Australia"),
+    "BE": _("Belgium"),
+    "CA": _("Canada"),
+    "CH": _("Switzerland"),
+    "DE": _("Germany"),
+    "ES": _("Spain"),
+    "FR": _("France"),
+    "GB": _("United Kingdom"),
+    "IT": _("Italy"),
+    "JP": _("Japan"),
+    "NL": _("Netherlands"),
+    "US": _("United States"),
+}
+
+
+def country_label(code: str) -> str:
+    """The country's name in the active language with its code, "Germany (DE)"; else the bare code."""
+    name = COUNTRY_NAMES.get(code)
+    return f"{name} ({code})" if name else code

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from .countries import is_country
 from .serials import MAX_SERIAL_LENGTH
@@ -22,9 +23,9 @@ def validate_regex(value: str) -> None:
 
 
 class Remedy(models.TextChoices):
-    REPLACEMENT = "replacement", "Replacement unit"
-    GIFT_CARD = "gift_card", "Gift card"
-    REFUND = "refund", "Refund"
+    REPLACEMENT = "replacement", _("Replacement unit")
+    GIFT_CARD = "gift_card", _("Gift card")
+    REFUND = "refund", _("Refund")
 
 
 class ProductModel(models.Model):

@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from config.api import ApplicationError
 
@@ -40,10 +41,8 @@ class SerialCheck:
 def product_model_require(*, model_number: str) -> ProductModel:
     model = product_model_get(model_number=model_number)
     if model is None:
-        raise ApplicationError(
-            "validation_error",
-            "The request has invalid fields.",
-            fields={"model_number": [f"Unknown model number {model_number!r}."]},
+        raise ApplicationError.invalid_fields(
+            {"model_number": [_("Unknown model number %(model)s.") % {"model": repr(model_number)}]}
         )
     return model
 
@@ -51,10 +50,12 @@ def product_model_require(*, model_number: str) -> ProductModel:
 def country_require(*, country: str) -> str:
     code = normalise_country(country)
     if not is_country(code):
-        raise ApplicationError(
-            "validation_error",
-            "The request has invalid fields.",
-            fields={"country": [f"{country!r} is not an ISO 3166-1 alpha-2 country code."]},
+        raise ApplicationError.invalid_fields(
+            {
+                "country": [
+                    _("%(country)s is not an ISO 3166-1 alpha-2 country code.") % {"country": repr(country)}
+                ]
+            }
         )
     return code
 
@@ -69,8 +70,8 @@ def serial_require(*, model: ProductModel, serial: str) -> str:
     ):
         raise ApplicationError(
             "invalid_serial",
-            f"This cannot be a serial number of model {model.model_number}.",
-            fields={"serial": ["Check the serial number on the unit's label."]},
+            _("This cannot be a serial number of model %(model)s.") % {"model": model.model_number},
+            fields={"serial": [_("Check the serial number on the unit's label.")]},
         )
     return normalised
 

@@ -1,6 +1,15 @@
 import pytest
+from django.utils import translation
 
 from tests.factories import MarketRuleFactory, RecalledBatchFactory, SerialRangeFactory
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request leaves its language active in the thread: every test starts in the default one."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def test_closed_claims_lose_personal_data_but_keep_the_figures(
     assert old.personal_data_erased_at is not None
     assert not old.documents.exists()
     assert not document.file.storage.exists(stored)
-    assert all(event.note == "" for event in old.events.all())
+    assert all(event.note == "" and event.note_params is None for event in old.events.all())
     assert (old.status, old.country, old.serial) == (ClaimStatus.FULFILLED, "US", old.serial)
     for kept in (recent, still_open):
         kept.refresh_from_db()
