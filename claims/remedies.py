@@ -189,16 +189,11 @@ def replacement_mark_shipped(
         replacement.carrier = carrier.strip()
         replacement.shipped_at = timezone.now()
         replacement.save()
-        actor_kind = Actor.AGENT if actor_id else Actor.SYSTEM
-        _remedy_event(
+        return _fulfil(
             claim,
             gettext_noop("Replacement shipped, tracking number %(tracking)s."),
             {"tracking": tracking_number},
-            actor_kind=actor_kind,
             actor_id=actor_id,
-        )
-        return claim_transition(
-            claim=claim, to=ClaimStatus.FULFILLED, actor_kind=actor_kind, actor_id=actor_id
         )
 
 
@@ -241,17 +236,22 @@ def refund_mark_paid(*, reference: str, payout_reference: str, actor_id: str = "
         refund.payout_reference = payout_reference
         refund.paid_at = timezone.now()
         refund.save()
-        actor_kind = Actor.AGENT if actor_id else Actor.SYSTEM
-        _remedy_event(
+        return _fulfil(
             claim,
             gettext_noop("Refund of %(amount)s %(currency)s paid."),
             {"amount": str(refund.amount), "currency": refund.currency},
-            actor_kind=actor_kind,
             actor_id=actor_id,
         )
-        return claim_transition(
-            claim=claim, to=ClaimStatus.FULFILLED, actor_kind=actor_kind, actor_id=actor_id
-        )
+
+
+def _fulfil(claim: Claim, note: str, params: dict, *, actor_id: str) -> Claim:
+    """The remedy reached the customer (shipped, paid): record it and close the claim as fulfilled.
+
+    ``actor_id`` is the agent who recorded it, or empty for an import from the warehouse or finance.
+    """
+    actor_kind = Actor.AGENT if actor_id else Actor.SYSTEM
+    _remedy_event(claim, note, params, actor_kind=actor_kind, actor_id=actor_id)
+    return claim_transition(claim=claim, to=ClaimStatus.FULFILLED, actor_kind=actor_kind, actor_id=actor_id)
 
 
 _WRONG_REMEDY = {
