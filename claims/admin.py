@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from config.admin import RecordAdmin, RecordInline
 from config.api import ApplicationError
 
 from .models import (
@@ -47,18 +48,7 @@ class FlaggedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class DocumentInline(ReadOnlyInline):
+class DocumentInline(RecordInline):
     model = ClaimDocument
     fields = ["kind", "preview", "content_type", "width", "height", "size", "sha256"]
     readonly_fields = fields
@@ -76,14 +66,14 @@ class DocumentInline(ReadOnlyInline):
         return format_html('<a href="{}" target="_blank">Open PDF</a>', url)
 
 
-class FlagInline(ReadOnlyInline):
+class FlagInline(RecordInline):
     model = ClaimFlag
     fk_name = "claim"
     fields = ["reason", "detail", "related_claim", "created_at"]
     readonly_fields = fields
 
 
-class EventInline(ReadOnlyInline):
+class EventInline(RecordInline):
     model = ClaimEvent
     fields = [
         "created_at",
@@ -110,7 +100,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(RecordAdmin):
     list_display = [
         "reference",
         "status",
@@ -162,12 +152,6 @@ class ClaimAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         flagged = ClaimFlag.objects.filter(claim=OuterRef("pk"))
         return super().get_queryset(request).annotate(is_flagged=Exists(flagged))
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     # -- columns and fields --------------------------------------------------------------------
 
@@ -345,7 +329,7 @@ class ClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(GiftCard)
-class GiftCardAdmin(admin.ModelAdmin):
+class GiftCardAdmin(RecordAdmin):
     list_display = ["masked_code", "claim", "amount", "currency", "status", "issued_at"]
     list_filter = ["status", "currency"]
     search_fields = ["=claim__reference"]
@@ -353,18 +337,12 @@ class GiftCardAdmin(admin.ModelAdmin):
     fields = ["masked_code", "claim", "amount", "currency", "status", "issued_at", "redeemed_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(Replacement)
-class ReplacementAdmin(admin.ModelAdmin):
+class ReplacementAdmin(RecordAdmin):
     list_display = [
         "claim",
         "model",
@@ -379,15 +357,12 @@ class ReplacementAdmin(admin.ModelAdmin):
     list_select_related = ["claim", "model"]
     readonly_fields = [f.name for f in Replacement._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(RecordAdmin):
     list_display = [
         "claim",
         "amount",
@@ -402,21 +377,18 @@ class RefundAdmin(admin.ModelAdmin):
     list_select_related = ["claim"]
     readonly_fields = [f.name for f in Refund._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
-class DeliveryAttemptInline(ReadOnlyInline):
+class DeliveryAttemptInline(RecordInline):
     model = DeliveryAttempt
     fields = ["attempted_at", "status_code", "error"]
     readonly_fields = fields
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(RecordAdmin):
     """Deliveries to the external gift-card provider, with every attempt."""
 
     list_display = ["event_id", "topic", "status", "attempts", "created_at", "delivered_at"]
@@ -425,12 +397,3 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     fields = ["event_id", "topic", "status", "attempts", "created_at", "delivered_at"]
     readonly_fields = fields
     inlines = [DeliveryAttemptInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from config.admin import RecordAdmin
+
 from .models import DisposalConfirmation, FacilityCertification, RecyclingFacility
 
 
@@ -20,17 +22,8 @@ class RecyclingFacilityAdmin(admin.ModelAdmin):
 
 
 @admin.register(DisposalConfirmation)
-class DisposalConfirmationAdmin(admin.ModelAdmin):
+class DisposalConfirmationAdmin(RecordAdmin):
     list_display = ["claim", "facility", "condition", "received_at"]
     list_filter = ["condition", "facility"]
     search_fields = ["claim__reference", "serial_observed"]
     list_select_related = ["claim", "facility"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

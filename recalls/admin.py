@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from config.admin import RecordAdmin
+
 from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial, SerialRange
 from .serials import normalise_serial
 
@@ -58,7 +60,7 @@ class RecalledBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(RecalledSerial)
-class RecalledSerialAdmin(admin.ModelAdmin):
+class RecalledSerialAdmin(RecordAdmin):
     """Serials are imported in bulk (``import_serials``); here they are looked up, never edited."""
 
     list_display = ["serial", "model", "batch"]
@@ -68,9 +70,3 @@ class RecalledSerialAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return super().get_search_results(request, queryset, normalise_serial(search_term))
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from config.admin import RecordAdmin
 from config.api import ApplicationError
 from recalls.models import Recall
 
@@ -19,7 +20,7 @@ VIEW_PERMISSION = "reports.view_recall_report"
 
 
 @admin.register(RecallReport)
-class RecallReportAdmin(admin.ModelAdmin):
+class RecallReportAdmin(RecordAdmin):
     """The monthly progress report for product-safety regulators, in place of a change list.
 
     ``?recall=CODE`` narrows it to one recall; ``csv/`` downloads the rows of ``recall_report --format csv``.
@@ -30,15 +31,6 @@ class RecallReportAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

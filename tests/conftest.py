@@ -35,3 +35,13 @@ def us_recall(db):
     batch = RecalledBatchFactory(recall=rule.recall, model__model_number="A1263", markets=["US", "DE"])
     SerialRangeFactory(batch=batch)
     return rule.recall
+
+
+@pytest.fixture
+def staff_roles(db):
+    """The staff groups. A migration creates them, but a transactional test's flush empties every table."""
+    from django.apps import apps
+
+    from claims.roles import roles_sync
+
+    roles_sync(apps)

@@ -21,7 +21,7 @@ pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_agent_reviews_and_approves_a_proof_only_claim(live_server, browser_page, us_recall):
+def test_agent_reviews_and_approves_a_proof_only_claim(live_server, browser_page, us_recall, staff_roles):
     agent = User.objects.create_user("agent7", password="agent-password-7", is_staff=True)
     agent.groups.add(Group.objects.get(name=SUPPORT_AGENT))
     claim = ClaimFactory(recall=us_recall, model=us_recall.models.get(), serial="", serial_recalled=False)

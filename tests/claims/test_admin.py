@@ -12,7 +12,7 @@ from claims.remedies import remedy_issue
 from claims.roles import SUPERVISOR, SUPPORT_AGENT
 from tests.factories import ClaimFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_roles")]
 
 LIST = "/admin/claims/claim/"
 
