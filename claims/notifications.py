@@ -29,14 +29,13 @@ def status_url(claim: Claim) -> str:
 
 
 def claim_email_send(*, claim_id: int, template: str) -> None:
-    claim = Claim.objects.select_related("recall", "model").get(pk=claim_id)
+    claim = Claim.objects.select_related("model").get(pk=claim_id)
     with translation.override(claim.language):
-        last_noted = claim.events.filter(public=True).exclude(note="").last()
         context = {
             "claim": claim,
             "status_url": status_url(claim),
-            "note": last_noted.display_note if last_noted is not None else None,
-            "fulfilment": claim_fulfilment(claim=claim),
+            "note": _rejection_reason(claim) if template == "rejected" else None,
+            "fulfilment": claim_fulfilment(claim=claim) if template == "fulfilled" else None,
             "sections": [section(claim) for section in received_email_sections]
             if template == "received"
             else [],
@@ -44,3 +43,8 @@ def claim_email_send(*, claim_id: int, template: str) -> None:
         subject = render_to_string(f"claims/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"claims/email/{template}.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [claim.email])
+
+
+def _rejection_reason(claim: Claim) -> str | None:
+    rejected = claim.events.filter(new_status=ClaimStatus.REJECTED).order_by("-created_at", "-pk").first()
+    return rejected.display_note if rejected is not None and rejected.note else None

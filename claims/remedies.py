@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from recalls.selectors import market_rule_get
 
 from .models import Claim, ClaimEvent, ClaimStatus, GiftCard, OutboxMessage, Refund, Replacement
 from .references import CROCKFORD, random_crockford
-from .services import claim_lock, claim_transition
+from .services import claim_advance, claim_lock, claim_transition
 from .signals import outbox_message_created, send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -48,9 +48,7 @@ def remedy_issue(*, claim_id: int) -> Claim:
     """Issue the claim's remedy if it is due; return early if it is issued already or not due."""
     with transaction.atomic():
         claim = claim_lock(claim_id=claim_id)
-        if claim.status == ClaimStatus.APPROVED:
-            claim_transition(claim=claim, to=ClaimStatus.FULFILLING, actor_kind=Actor.SYSTEM)
-        elif claim.status != ClaimStatus.FULFILLING:
+        if claim.status not in (ClaimStatus.APPROVED, ClaimStatus.FULFILLING):
             return claim  # cancelled, held for disposal or review, or done already
         rule = market_rule_get(recall=claim.recall, country=claim.country)
         if rule is None:
@@ -61,7 +59,10 @@ def remedy_issue(*, claim_id: int) -> Claim:
             )
         if claim.remedy == Remedy.GIFT_CARD:
             _issue_gift_card(claim, amount=rule.gift_card_amount, currency=rule.gift_card_currency)
-        elif claim.remedy == Remedy.REPLACEMENT:
+            return claim
+        if claim.status == ClaimStatus.APPROVED:
+            claim_transition(claim=claim, to=ClaimStatus.FULFILLING, actor_kind=Actor.SYSTEM)
+        if claim.remedy == Remedy.REPLACEMENT:
             _order_replacement(claim, model=rule.replacement_model or claim.model)
         else:
             _instruct_refund(claim, amount=rule.refund_amount, currency=rule.refund_currency)
@@ -77,24 +78,19 @@ def gift_card_code_normalise(code: str) -> str:
 
 
 def _issue_gift_card(claim: Claim, *, amount, currency: str) -> None:
-    if GiftCard.objects.filter(claim=claim).exists():
-        claim_transition(claim=claim, to=ClaimStatus.FULFILLED, actor_kind=Actor.SYSTEM)
-        return
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                card = GiftCard.objects.create(
-                    claim=claim, code=random_crockford(16), amount=amount, currency=currency
-                )
-            break
-        except IntegrityError:
-            continue  # 80 random bits collided (the claim is locked, so it is not a second card): draw again
-    else:
-        raise RuntimeError("Could not draw a free gift-card code.")
-    _remedy_event(
-        claim,
-        gettext_noop("Gift card of %(amount)s %(currency)s issued."),
-        {"amount": str(amount), "currency": currency},
+    """Issue the card and fulfil the claim in the same transaction.
+
+    The claim is locked and due, so it has no card yet: a card and the claim's move to fulfilled are
+    committed together. The one-card-per-claim constraint guards that; a clash of 80 random bits fails
+    the transaction, and the task runs again with a new code.
+    """
+    card = GiftCard.objects.create(claim=claim, code=random_crockford(16), amount=amount, currency=currency)
+    issued = ClaimEvent(
+        claim=claim,
+        kind=ClaimEvent.Kind.REMEDY_ISSUED,
+        actor_kind=Actor.SYSTEM,
+        note=gettext_noop("Gift card of %(amount)s %(currency)s issued."),
+        note_params={"amount": str(amount), "currency": currency},
     )
     if settings.GIFT_CARD_WEBHOOK_URL:
         message = OutboxMessage.objects.create(
@@ -108,7 +104,12 @@ def _issue_gift_card(claim: Claim, *, amount, currency: str) -> None:
             },
         )
         send_on_commit(outbox_message_created, OutboxMessage, message_id=message.pk)
-    claim_transition(claim=claim, to=ClaimStatus.FULFILLED, actor_kind=Actor.SYSTEM)
+    path = (
+        [ClaimStatus.FULFILLED]
+        if claim.status == ClaimStatus.FULFILLING
+        else [ClaimStatus.FULFILLING, ClaimStatus.FULFILLED]
+    )
+    claim_advance(claim=claim, path=path, actor_kind=Actor.SYSTEM, cause=[issued])
 
 
 def gift_card_check(*, code: str) -> GiftCard | None:

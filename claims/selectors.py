@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from recalls.models import Remedy
+
 from .models import Claim, ClaimEvent, GiftCard, Refund, Replacement
 
 
@@ -25,29 +27,32 @@ def claim_disposal_status(*, claim: Claim) -> dict[str, Any]:
 
 
 def claim_fulfilment(*, claim: Claim) -> dict[str, Any] | None:
-    """What the customer received, once issued: the API's ``fulfilment``."""
-    card = GiftCard.objects.filter(claim=claim).first()
-    if card is not None:
-        return {
-            "type": "gift_card",
-            "code": card.display_code,
-            "amount": str(card.amount),
-            "currency": card.currency,
-        }
-    replacement = Replacement.objects.filter(claim=claim).select_related("model").first()
-    if replacement is not None:
-        return {
-            "type": "replacement",
-            "model_number": replacement.model.model_number,
-            "tracking_number": replacement.tracking_number or None,
-            "status": replacement.shipping_status,
-        }
-    refund = Refund.objects.filter(claim=claim).first()
-    if refund is not None:
-        return {
-            "type": "refund",
-            "amount": str(refund.amount),
-            "currency": refund.currency,
-            "status": refund.payout_status,
-        }
+    """What the customer received, once issued: the API's ``fulfilment``. One query, in the claim's remedy table."""
+    if claim.remedy == Remedy.GIFT_CARD:
+        card = GiftCard.objects.filter(claim=claim).first()
+        if card is not None:
+            return {
+                "type": "gift_card",
+                "code": card.display_code,
+                "amount": str(card.amount),
+                "currency": card.currency,
+            }
+    elif claim.remedy == Remedy.REPLACEMENT:
+        replacement = Replacement.objects.filter(claim=claim).select_related("model").first()
+        if replacement is not None:
+            return {
+                "type": "replacement",
+                "model_number": replacement.model.model_number,
+                "tracking_number": replacement.tracking_number or None,
+                "status": replacement.shipping_status,
+            }
+    else:
+        refund = Refund.objects.filter(claim=claim).first()
+        if refund is not None:
+            return {
+                "type": "refund",
+                "amount": str(refund.amount),
+                "currency": refund.currency,
+                "status": refund.payout_status,
+            }
     return None

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 
 from .idempotency import idempotency_records_purge
 from .notifications import claim_email_send
@@ -12,7 +12,12 @@ from .outbox import TransientDeliveryError, outbox_deliver, outbox_mark_failed, 
 from .remedies import claims_stuck, remedy_issue
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+@shared_task(
+    autoretry_for=(OSError, OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
 def claim_email(*, claim_id: int, template: str) -> None:
     claim_email_send(claim_id=claim_id, template=template)
 
@@ -21,8 +26,8 @@ def claim_email(*, claim_id: int, template: str) -> None:
 def remedy_issue_task(self, *, claim_id: int) -> None:
     try:
         remedy_issue(claim_id=claim_id)
-    except (OperationalError, InterfaceError) as exc:
-        # Transient only (a dropped connection, a deadlock victim); a bug is not retried.
+    except (OperationalError, InterfaceError, IntegrityError) as exc:
+        # Transient only: a dropped connection, a deadlock victim, a gift-card code drawn twice.
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 300)) from exc
 
 

@@ -79,8 +79,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 else:
+    # Persistent connections, without a health-check query per request or task: a connection that
+    # failed is dropped at the start of the next one (close_old_connections), which is enough here.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, idempotency keys) ---------------------------------------------------------
