@@ -371,10 +371,9 @@ def _flag_duplicate_receipts(claim: Claim, cleaned: dict[str, CleanUpload]) -> b
 def _flag_many_claims_from_contact(claim: Claim) -> bool:
     """Many claims from one e-mail or one address: possible, for a shop or a family, but worth a look."""
     limit = settings.CLAIMS_PER_CONTACT_BEFORE_REVIEW
-    same_contact = Q(email__iexact=claim.email) | Q(
-        country=claim.country,
-        postal_code__iexact=claim.postal_code,
-        address_line1__iexact=claim.address_line1,
+    # E-mail and postal code are stored normalised, so both lookups use their indexes.
+    same_contact = Q(email=claim.email) | Q(
+        country=claim.country, postal_code=claim.postal_code, address_line1__iexact=claim.address_line1
     )
     others = Claim.objects.filter(same_contact).exclude(pk=claim.pk).exclude(status__in=RELEASED_STATUSES)
     count = others.count()
