@@ -420,39 +420,60 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
         remedy=submission.remedy,
         has_proof=ClaimDocument.Kind.PROOF_OF_PURCHASE in cleaned,
     )
-    if (
-        serial
-        and Claim.objects.filter(model=model, serial=serial).exclude(status__in=RELEASED_STATUSES).exists()
-    ):
-        raise _duplicate_serial()
-
     token = new_access_token()
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            claim = _create_claim(
-                submission, model=model, country=country, serial=serial, decision=decision, token=token
-            )
-            _store_documents(claim, cleaned, stored)
-            flagged = _flag_duplicate_receipts(claim, cleaned)
-            flagged = _flag_many_claims_from_contact(claim) or flagged
-            if decision.serial_recalled and not flagged:
-                _approve_locked(
-                    claim,
-                    actor_kind=Actor.SYSTEM,
-                    note=gettext_noop("The serial is in a recalled batch."),
-                    note_params={},
-                    rule=decision.market_rule,
+    for _attempt in range(5):
+        claim = _new_claim(
+            submission, model=model, country=country, serial=serial, decision=decision, token=token
+        )
+        stored: list[str] = []
+        try:
+            with transaction.atomic():
+                # The first write: if the database refuses it, there is nothing else to undo.
+                claim.save()
+                ClaimEvent.objects.create(
+                    claim=claim,
+                    kind=ClaimEvent.Kind.SUBMITTED,
+                    actor_kind=Actor.CUSTOMER,
+                    new_status=claim.status,
                 )
-            signals.send_on_commit(signals.claim_submitted, Claim, claim_id=claim.pk)
-    except BaseException:
-        for name in stored:
-            default_storage.delete(name)
-        raise
-    return SubmittedClaim(claim=claim, access_token=token)
+                _store_documents(claim, cleaned, stored)
+                flagged = _flag_duplicate_receipts(claim, cleaned)
+                flagged = _flag_many_claims_from_contact(claim) or flagged
+                if decision.serial_recalled and not flagged:
+                    _approve_locked(
+                        claim,
+                        actor_kind=Actor.SYSTEM,
+                        note=gettext_noop("The serial is in a recalled batch."),
+                        note_params={},
+                        rule=decision.market_rule,
+                    )
+                signals.send_on_commit(signals.claim_submitted, Claim, claim_id=claim.pk)
+            return SubmittedClaim(claim=claim, access_token=token)
+        except IntegrityError:
+            _delete_stored(stored)
+            # duplicate_serial is held by a unique index, so it holds under concurrency too.
+            if (
+                serial
+                and Claim.objects.filter(model=model, serial=serial)
+                .exclude(status__in=RELEASED_STATUSES)
+                .exists()
+            ):
+                raise _duplicate_serial() from None
+            if not Claim.objects.filter(reference=claim.reference).exists():
+                raise
+            # 40 random bits of the reference collided: draw again.
+        except BaseException:
+            _delete_stored(stored)
+            raise
+    raise RuntimeError("Could not draw a free claim reference.")
 
 
-def _create_claim(
+def _delete_stored(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def _new_claim(
     submission: ClaimSubmission,
     *,
     model: ProductModel,
@@ -461,47 +482,24 @@ def _create_claim(
     decision: _Decision,
     token: str,
 ) -> Claim:
-    for _attempt in range(5):
-        claim = Claim(
-            reference=new_claim_reference(),
-            recall=decision.recall,
-            model=model,
-            serial=serial,
-            country=country,
-            remedy=submission.remedy,
-            serial_recalled=decision.serial_recalled,
-            customer_name=submission.name.strip(),
-            email=normalise_email(submission.email),
-            phone=submission.phone.strip(),
-            address_line1=submission.address_line1.strip(),
-            address_line2=submission.address_line2.strip(),
-            city=submission.city.strip(),
-            postal_code=submission.postal_code.strip().upper(),
-            language=submission.language,
-            access_token_hash=hash_token(token),
-        )
-        try:
-            with transaction.atomic():
-                claim.save()
-        except IntegrityError:
-            if (
-                serial
-                and Claim.objects.filter(
-                    Q(model=model, serial=serial) & ~Q(status__in=RELEASED_STATUSES)
-                ).exists()
-            ):
-                raise _duplicate_serial() from None
-            if Claim.objects.filter(reference=claim.reference).exists():
-                continue  # 40 random bits collided: draw again
-            raise
-        ClaimEvent.objects.create(
-            claim=claim,
-            kind=ClaimEvent.Kind.SUBMITTED,
-            actor_kind=Actor.CUSTOMER,
-            new_status=claim.status,
-        )
-        return claim
-    raise RuntimeError("Could not draw a free claim reference.")
+    return Claim(
+        reference=new_claim_reference(),
+        recall=decision.recall,
+        model=model,
+        serial=serial,
+        country=country,
+        remedy=submission.remedy,
+        serial_recalled=decision.serial_recalled,
+        customer_name=submission.name.strip(),
+        email=normalise_email(submission.email),
+        phone=submission.phone.strip(),
+        address_line1=submission.address_line1.strip(),
+        address_line2=submission.address_line2.strip(),
+        city=submission.city.strip(),
+        postal_code=submission.postal_code.strip().upper(),
+        language=submission.language,
+        access_token_hash=hash_token(token),
+    )
 
 
 def claim_get_for_token(*, reference: str, token: str) -> Claim:
