@@ -1,38 +1,32 @@
-"""A per-client rate limit for the customer pages, with the API's rates and client identity.
+"""The API's throttling, for the customer pages.
 
-DRF's throttles only run inside DRF views; the pages share their rates (``DEFAULT_THROTTLE_RATES``,
-where ``None`` means unlimited) and their notion of a client (``get_ident``: the address, behind
-``NUM_PROXIES`` proxies), and count requests in the cache the same way: a sliding window of timestamps.
+DRF's throttles only run inside DRF views. The pages use the same throttle class, rates
+(``DEFAULT_THROTTLE_RATES``, where ``None`` means unlimited), notion of a client (the address, behind
+``NUM_PROXIES`` proxies) and cache keys, so a client's page and API requests of one scope count together.
 """
 
 from __future__ import annotations
 
 import math
-import time
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
-from rest_framework.throttling import BaseThrottle
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
+class _PageThrottle(SimpleRateThrottle):
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # read now: settings may have changed
+        super().__init__()
 
-def _parse_rate(rate: str) -> tuple[int, int]:
-    count, period = rate.split("/")
-    return int(count), _PERIODS[period.strip()[0].lower()]
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 def rate_limit_wait(request: HttpRequest, *, scope: str) -> int | None:
     """Count this request against ``scope``; the seconds to wait if it is over the rate, else None."""
-    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(scope)
-    if rate is None:
+    throttle = _PageThrottle(scope)
+    if throttle.allow_request(request, None):
         return None
-    limit, period = _parse_rate(rate)
-    key = f"page_throttle:{scope}:{BaseThrottle().get_ident(request)}"
-    now = time.time()
-    history = [moment for moment in cache.get(key, []) if moment > now - period]
-    if len(history) >= limit:
-        return max(1, math.ceil(history[-1] + period - now))
-    cache.set(key, [now, *history], period)
-    return None
+    return max(1, math.ceil(throttle.wait() or 1))
