@@ -82,7 +82,7 @@ def _flatten(errors: Any) -> dict[str, list[str]]:
             for sub, messages in _flatten(value).items():
                 flat[f"{field}.{sub}"] = messages
         elif isinstance(value, list):
-            flat[field] = [str(v) if not isinstance(v, dict) else str(v) for v in value]
+            flat[field] = [str(v) for v in value]
         else:
             flat[field] = [str(value)]
     return flat
