@@ -23,37 +23,44 @@ Aim: 400 claims/s on PostgreSQL, >= 0.2 of the bare endpoint's rate.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
-import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import MODEL_NUMBER, ROOT, database_label, print_table, recall_and_model, setup_django
+from bench.common import (
+    DEMO_PREFIX,
+    DEMO_RANGE_SIZE,
+    DEMO_WIDTH,
+    MODEL_NUMBER,
+    WORKERS,
+    Figures,
+    database_label,
+    delete_claims,
+    demo_serial,
+    free_block,
+    gunicorn,
+    print_table,
+    purge_queues,
+    python_client,
+    recall_and_model,
+    setup_django,
+    wrk,
+    wrk_chosen,
+)
 
 CLAIMS_PATH, BARE_PATH = "/api/v1/claims/", "/api/bench/bare-lookup/"
-PREFIX, WIDTH, RANGE_SIZE = "AH2306", 10, 1_000_000
 BLOCK = 100_000  # serials reserved by one run: far more than it can claim in its phases
 # Each claim has an e-mail and address of its own, as customers do (many claims from one contact are
 # held for review); the bench finds its claims by that e-mail.
 EMAIL_PREFIX, EMAIL_DOMAIN = "claim-intake-bench+", "@example.invalid"
-WORKERS = 2
-QUEUES = ("default", "remedies", "notifications")
 AIM_RATE, AIM_RATIO = 400, 0.2
 
 CLAIM_BODY = {
@@ -69,11 +76,7 @@ CLAIM_BODY = {
 }
 
 # Each wrk thread claims its own slice of the block, one serial after the other.
-WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local threads = 0
-function setup(thread) threads = threads + 1; thread:set("id", threads) end
+WRK_REQUESTS = """
 function init(args) n = 0; math.randomseed(id * 7919) end
 function request()
   n = n + 1
@@ -82,35 +85,10 @@ function request()
   local serial = PREFIX .. string.format("%0WIDTHd", number)
   return wrk.format(nil, nil, nil, (string.gsub(BODY, "SERIAL", serial)))
 end
-function done(summary, latency)
-  local e = summary.errors
-  io.write(string.format("WRK %d %d %d %d %d\\n", summary.requests, summary.duration,
-    e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50), latency:percentile(99)))
-end
 """
 
 
-@dataclass
-class Figures:
-    requests: int
-    seconds: float
-    errors: int
-    p50_ms: float
-    p99_ms: float
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    def row(self, label: str) -> list[object]:
-        return [label, f"{self.requests:,}", f"{self.rate:,.0f}", f"{self.p50_ms:.1f}", f"{self.p99_ms:.1f}"]
-
-
-# --- Serials and clean-up -------------------------------------------------------------------------
-
-
-def serial(number: int) -> str:
-    return f"{PREFIX}{number:0{WIDTH}d}"
+# --- Claims and clean-up ---------------------------------------------------------------------------
 
 
 def bench_claims():
@@ -122,157 +100,47 @@ def bench_claims():
 
 
 def delete_bench_claims() -> int:
-    """Delete the bench's claims (with their events), a few thousand at a time."""
-    from claims.models import Claim
-
-    deleted = 0
-    ids = list(bench_claims().values_list("pk", flat=True))
-    for start in range(0, len(ids), 2000):
-        deleted += Claim.objects.filter(pk__in=ids[start : start + 2000]).delete()[1].get("claims.Claim", 0)
-    return deleted
+    """Delete the bench's claims (with their events); how many."""
+    return delete_claims(bench_claims())[3]
 
 
-def free_block() -> int:
-    """The first number of a block of the demo range in which no serial has a claim."""
-    from claims.models import Claim
-
-    _, model = recall_and_model()
-    blocks = list(range(0, RANGE_SIZE, BLOCK))
-    random.shuffle(blocks)
-    for first in blocks:
-        taken = Claim.objects.filter(
-            model=model, serial__gte=serial(first), serial__lte=serial(first + BLOCK - 1)
-        ).exists()
-        if not taken:
-            return first
-    raise SystemExit("Every block of the demo range holds claims: delete some claims and run again.")
+# --- Load -----------------------------------------------------------------------------------------
 
 
-def purge_broker(url: str) -> None:
-    """Empty the bench's queues on a broker it was given (the queued tasks name deleted claims)."""
-    from kombu import Connection
-
-    with Connection(url) as connection:
-        channel = connection.channel()
-        for queue in QUEUES:
-            try:
-                channel.queue_purge(queue)
-            except Exception as exc:  # noqa: BLE001 - a queue never declared there is nothing to purge
-                print(f"  (queue {queue}: {exc})")
-
-
-# --- Server and load ------------------------------------------------------------------------------
-
-
-@contextmanager
-def gunicorn(*, threads: int, env: dict[str, str]) -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--chdir", str(ROOT)]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--worker-class", "gthread"]
-    command += ["--threads", str(threads), "--log-level", "warning"]
-    server = subprocess.Popen(command, env={**os.environ, **env})
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                raise SystemExit(f"gunicorn exited with code {server.returncode}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2):  # noqa: S310
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not answer within 30 s") from None
-                time.sleep(0.2)
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def wrk(
+def measure(
     port: int,
     path: str,
     body: str,
     *,
+    use_wrk: bool,
     mode: str,
     first: int,
     slice_size: int,
     concurrency: int,
     seconds: int,
 ) -> Figures:
-    script = (
-        WRK_SCRIPT.replace("FIRST", str(first))
-        .replace("SLICE", str(slice_size))
-        .replace("MODE", json.dumps(mode))
-        .replace("RANGE", str(RANGE_SIZE))
-        .replace("%0WIDTHd", f"%0{WIDTH}d")
-        .replace("PREFIX", json.dumps(PREFIX))
-        .replace("BODY", json.dumps(body))
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
-        lua.write(script)
-        lua.flush()
-        command = ["wrk", "-t", str(min(2, concurrency)), "-c", str(concurrency), "-d", f"{seconds}s"]
-        output = subprocess.run(
-            [*command, "--timeout", "10s", "-s", lua.name, f"http://127.0.0.1:{port}{path}"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=seconds + 60,
-        ).stdout
-    line = next(line for line in output.splitlines() if line.startswith("WRK "))
-    requests, micros, errors, p50, p99 = (int(x) for x in line.split()[1:])
-    return Figures(requests, micros / 1e6, errors, p50 / 1000, p99 / 1000)
+    """A phase under wrk or the Python client: each connection claims its own slice of the block, one
+    serial after the other, or (``mode`` bare) looks up any serial of the range."""
+    if use_wrk:
+        lua = (
+            WRK_REQUESTS.replace("FIRST", str(first))
+            .replace("SLICE", str(slice_size))
+            .replace("MODE", json.dumps(mode))
+            .replace("RANGE", str(DEMO_RANGE_SIZE))
+            .replace("%0WIDTHd", f"%0{DEMO_WIDTH}d")
+            .replace("PREFIX", json.dumps(DEMO_PREFIX))
+            .replace("BODY", json.dumps(body))
+        )
+        return wrk(port, path, lua, concurrency=concurrency, seconds=seconds)
 
-
-def python_client(
-    port: int,
-    path: str,
-    body: str,
-    *,
-    mode: str,
-    first: int,
-    slice_size: int,
-    concurrency: int,
-    seconds: float,
-) -> Figures:
-    """``concurrency`` threads with a keep-alive connection each, for ``seconds``."""
-    stop = time.perf_counter() + seconds
-
-    def run(worker: int) -> tuple[list[float], int]:
-        rng = random.Random(worker)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        latencies, errors, n = [], 0, 0
-        while time.perf_counter() < stop:
+    def bodies(worker: int) -> Iterator[bytes]:
+        rng, n = random.Random(worker), 0
+        while True:
             n += 1
-            number = rng.randrange(RANGE_SIZE) if mode == "bare" else first + worker * slice_size + n
-            payload = body.replace("SERIAL", serial(number)).encode()
-            before = time.perf_counter()
-            try:
-                connection.request("POST", path, payload, {"Content-Type": "application/json"})
-                response = connection.getresponse()
-                response.read()
-                errors += response.status >= 300
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                errors += 1
-            latencies.append(time.perf_counter() - before)
-        connection.close()
-        return latencies, errors
+            number = rng.randrange(DEMO_RANGE_SIZE) if mode == "bare" else first + worker * slice_size + n
+            yield body.replace("SERIAL", demo_serial(number)).encode()
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(run, range(concurrency)))
-    elapsed = time.perf_counter() - started
-    latencies = sorted(x for part, _ in results for x in part)
-    p50, p99 = (latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 for q in (0.5, 0.99))
-    return Figures(len(latencies), elapsed, sum(e for _, e in results), p50, p99)
+    return python_client(port, path, bodies, concurrency=concurrency, seconds=seconds)
 
 
 # --- Main -----------------------------------------------------------------------------------------
@@ -287,7 +155,7 @@ def main() -> None:
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--keep-claims", action="store_true", help="leave the claims made in the database")
     args = parser.parse_args()
-    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk") is not None)
+    use_wrk = wrk_chosen(args.client)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that gunicorn is stopped on kill too
 
     setup_django()
@@ -297,17 +165,17 @@ def main() -> None:
     if left_over:
         print(f"Deleted {left_over:,} claims an earlier run left.")
     _, model = recall_and_model()
-    first = free_block()
+    first = free_block(BLOCK)
+    if first is None:
+        raise SystemExit("Every block of the demo range holds claims: delete some claims and run again.")
     slice_size = BLOCK // (2 * max(args.concurrency, 2))  # warm-up and measured phase: a slice each
-    print(f"Database: {database_label()}; serials {serial(first)}..{serial(first + BLOCK - 1)}")
+    print(f"Database: {database_label()}; serials {demo_serial(first)}..{demo_serial(first + BLOCK - 1)}")
 
     database = settings.DATABASES["default"]
     with tempfile.TemporaryDirectory(prefix="bench-intake-") as var_dir:
         for folder in ("broker/queue", "broker/processed", "media", "mail"):
             Path(var_dir, folder).mkdir(parents=True)
         env = {
-            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-            "PYTHONWARNINGS": "ignore:No directory at",
             # Broker folder, uploads and e-mails of the bench's own; the database stays the configured one.
             "VAR_DIR": var_dir,
             "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{database['NAME']}",
@@ -315,7 +183,6 @@ def main() -> None:
         }
         broker = args.broker_url or "file-system transport in a temporary directory"
         client = "wrk" if use_wrk else "Python client"
-        load = wrk if use_wrk else python_client
         claim_body = json.dumps(CLAIM_BODY)
         bare_body = json.dumps({"model_id": model.pk, "serial": "SERIAL"})
         figures: dict[str, Figures] = {}
@@ -327,10 +194,11 @@ def main() -> None:
                 ):
                     for phase, seconds in enumerate((1, args.seconds)):
                         start = first + phase * slice_size * args.concurrency
-                        figures[name] = load(
+                        figures[name] = measure(
                             port,
                             path,
                             body,
+                            use_wrk=use_wrk,
                             mode=mode,
                             first=start,
                             slice_size=slice_size,
@@ -341,7 +209,7 @@ def main() -> None:
             statuses = dict(Counter(bench_claims().values_list("status", flat=True)))
         finally:
             if args.broker_url:
-                purge_broker(args.broker_url)
+                purge_queues(args.broker_url)
             if not args.keep_claims:
                 delete_bench_claims()
 
@@ -350,7 +218,10 @@ def main() -> None:
         f"HTTP on {database_label()}: gunicorn {WORKERS} gthread workers x {args.threads} threads, "
         f"{args.concurrency} connections, {client}, {args.seconds:g} s a phase; broker: {broker}",
         ["", "requests", "req/s", "p50 ms", "p99 ms"],
-        [claims.row(f"POST {CLAIMS_PATH} (new claim)"), bare.row(f"POST {BARE_PATH} (one lookup)")],
+        [
+            claims.row(f"POST {CLAIMS_PATH} (new claim)", decimals=1, errors=False),
+            bare.row(f"POST {BARE_PATH} (one lookup)", decimals=1, errors=False),
+        ],
     )
     ratio = claims.rate / bare.rate if bare.rate else 0.0
     print(f"\n  claims made (warm-up included): {made:,}, by status: {statuses}")

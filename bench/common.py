@@ -1,17 +1,42 @@
-"""What the benchmarks share: Django set-up on the configured database, serial files, plain tables."""
+"""What the benchmarks share: Django set-up on the configured database, serial files, plain tables, the
+demo range's serials and claims, gunicorn and the HTTP load on it, the broker, and processes and their logs."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import io
+import math
 import os
 import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
 from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 RECALL_CODE = "ANKER-2025-06-A1263"
 MODEL_NUMBER = "A1263"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+QUEUES = ("default", "remedies", "notifications")
+# The demo range of A1263: PREFIX + WIDTH digits, numbers 0..RANGE_SIZE-1, all recalled.
+DEMO_PREFIX, DEMO_WIDTH, DEMO_RANGE_SIZE = "AH2306", 10, 1_000_000
+WORKERS = 2  # gunicorn workers that ``gunicorn()`` starts unless told otherwise
+MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # what Django's file e-mail backend writes after each message
 
 
 def setup_django(*, prepare: bool = True) -> None:
@@ -64,3 +89,422 @@ def print_table(title: str, headers: list[str], rows: list[list[object]]) -> Non
         print("  " + "  ".join(padded))
         if n == 0:
             print("  " + "  ".join("-" * w for w in widths))
+
+
+# --- The demo range and its claims ----------------------------------------------------------------
+
+
+def demo_serial(number: int) -> str:
+    return f"{DEMO_PREFIX}{number:0{DEMO_WIDTH}d}"
+
+
+def free_block(size: int, *, start: int | None = None) -> int | None:
+    """The first number of a block of ``size`` serials of the demo range in which no serial has a claim.
+
+    The blocks are tried in random order, or in turn from block ``start`` (modulo their number) when it
+    is given; None when every block holds claims.
+    """
+    from claims.models import Claim
+
+    _, model = recall_and_model()
+    count = DEMO_RANGE_SIZE // size
+    if start is None:
+        blocks = list(range(count))
+        random.shuffle(blocks)
+    else:
+        blocks = [(start + i) % count for i in range(count)]
+    for block in blocks:
+        first = block * size
+        taken = Claim.objects.filter(
+            model=model, serial__gte=demo_serial(first), serial__lte=demo_serial(first + size - 1)
+        ).exists()
+        if not taken:
+            return first
+    return None
+
+
+def delete_claims(claims) -> tuple[int, int, int, int]:
+    """Events, gift cards, flags, then the claims (a gift card protects its claim), in chunks; the counts."""
+    from claims.models import Claim, ClaimEvent, ClaimFlag, GiftCard
+
+    ids = list(claims.values_list("pk", flat=True))
+    counts = [0, 0, 0, 0]
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        counts[0] += ClaimEvent.objects.filter(claim_id__in=chunk).delete()[0]
+        counts[1] += GiftCard.objects.filter(claim_id__in=chunk).delete()[0]
+        counts[2] += ClaimFlag.objects.filter(claim_id__in=chunk).delete()[0]
+        counts[3] += Claim.objects.filter(pk__in=chunk).delete()[1].get("claims.Claim", 0)
+    return counts[0], counts[1], counts[2], counts[3]
+
+
+def count_mails(folder: Path) -> int:
+    """E-mails written: several may share a file (its name is the second and the backend's id())."""
+    return sum(path.read_bytes().count(MAIL_SEPARATOR) for path in folder.iterdir()) if folder.exists() else 0
+
+
+# --- Services on 127.0.0.1 and the broker ---------------------------------------------------------
+
+
+def require_local(url: str, what: str) -> None:
+    host = urlsplit(url).hostname
+    if host is not None and host not in LOCAL_HOSTS:
+        raise SystemExit(f"{what} must be on 127.0.0.1, not {host}.")
+
+
+def broker_database(url: str) -> int:
+    """The number of the Redis database a bench may flush: not 0."""
+    parts = urlsplit(url)
+    if parts.scheme != "redis":
+        raise SystemExit(f"The broker must be Redis (redis://...), not {parts.scheme}://.")
+    try:
+        number = int(parts.path.strip("/") or "0")
+    except ValueError:
+        raise SystemExit(f"Cannot read the Redis database number of {url}.") from None
+    if number == 0:
+        raise SystemExit("Give the bench a Redis database of its own (not 0): it flushes it.")
+    return number
+
+
+def flushed_redis(url: str):
+    """A client of the Redis database at ``url``, emptied."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    return client
+
+
+def broker_idle(redis_client) -> bool:
+    """No message queued, and none delivered but unacknowledged (tasks ack late, after running)."""
+    with redis_client.pipeline(transaction=True) as pipe:
+        for queue in QUEUES:
+            pipe.llen(queue)
+        pipe.hlen("unacked")
+        return not any(pipe.execute())
+
+
+def purge_queues(url: str) -> None:
+    """Empty the queues on the broker at ``url`` (any transport kombu has)."""
+    from kombu import Connection
+
+    with Connection(url) as connection:
+        channel = connection.channel()
+        for queue in QUEUES:
+            try:
+                channel.queue_purge(queue)
+            except Exception as exc:  # noqa: BLE001 - a queue never declared there is nothing to purge
+                print(f"  (queue {queue}: {exc})")
+
+
+def offline_environment(var_dir: Path) -> dict[str, str]:
+    """Nothing leaves 127.0.0.1: e-mails as files in ``var_dir``, no gift-card webhook."""
+    return {"VAR_DIR": str(var_dir), "EMAIL_HOST": "", "GIFT_CARD_WEBHOOK_URL": ""}
+
+
+# --- Processes ------------------------------------------------------------------------------------
+
+
+def child_pids(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        for line in status.splitlines():
+            if line.startswith("PPid:"):
+                if int(line.split()[1]) == parent:
+                    children.append(int(entry.name))
+                break
+    return sorted(children)
+
+
+def group_members(group: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == group:
+                    members.append(int(entry.name))
+    return members
+
+
+def peak_rss_kib(pid: int | str = "self") -> int:
+    """Peak RSS (``VmHWM``) of a process, this one by default."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Service:
+    """A process started in a session of its own, its output in a log file."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
+        self.name, self.command, self.log = name, command, log
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def check_alive(self, doing: str) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                f"{self.name} exited ({self.process.returncode}) while {doing}:\n{self.log_tail()}"
+            )
+
+    def wait_for(
+        self, ready: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.1
+    ) -> float:
+        """Waits until ``ready()``, checking that the process lives; the monotonic time it was ready."""
+        deadline = time.monotonic() + timeout
+        while not ready():
+            self.check_alive(f"waiting for {what}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{self.name}: timed out after {timeout:.0f} s waiting for {what}:\n{self.log_tail()}"
+                )
+            time.sleep(interval)
+        return time.monotonic()
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.text().splitlines()[-lines:])
+
+    def lines_matching(self, pattern: re.Pattern[str]) -> list[str]:
+        return [line for line in self.text().splitlines() if pattern.search(line)]
+
+    def first_traceback(self, limit: int = 60) -> list[str]:
+        """The first traceback in the log, down to its exception line."""
+        lines = self.text().splitlines()
+        start = next((i for i, line in enumerate(lines) if line.startswith("Traceback")), None)
+        if start is None:
+            return []
+        end = start + 1
+        while end < len(lines) and end - start < limit and lines[end].startswith((" ", "\t", "Traceback")):
+            end += 1
+        return lines[start : end + 1]
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, *child_pids(self.process.pid)]
+
+    def peak_rss_mib(self) -> float:
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):  # gone meanwhile
+                total += peak_rss_kib(pid)
+        return total / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+            except ProcessLookupError:
+                pass
+        # Its processes left over (a pool process, say): while one is alive, the group id is still
+        # this process's, so the signal reaches only what the bench started.
+        if group_members(self.process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def celery_worker(
+    name: str, *, node: str, env: dict[str, str], log: Path, concurrency: int, options: Sequence[str] = ()
+) -> Service:
+    """A Celery worker of the project on every queue, ``concurrency`` prefork processes, node ``node``."""
+    command = [str(Path(sys.executable).with_name("celery")), "-A", "config", "worker", "--loglevel", "INFO"]
+    command += ["-c", str(concurrency), "-Q", ",".join(QUEUES), *options, "-n", node]
+    return Service(name, command, env, log)
+
+
+def wait_ready(worker: Service, *, timeout: float = 60) -> None:
+    """Until the Celery worker says it is ready."""
+    worker.wait_for(lambda: " ready." in worker.text(), timeout=timeout, what="its ready line")
+
+
+# --- gunicorn and the HTTP load on it -------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def gunicorn(*, threads: int, workers: int = WORKERS, env: dict[str, str] | None = None) -> Iterator[int]:
+    """gunicorn ``config.wsgi`` with ``bench.bench_settings``, ``workers`` gthread workers of ``threads``
+    threads on a free 127.0.0.1 port, once /healthz/ answers; its port. ``env`` adds to the environment.
+    Stopped on leaving, on errors too."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--chdir", str(ROOT)]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread"]
+    command += ["--threads", str(threads), "--log-level", "warning"]
+    server_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+        "PYTHONWARNINGS": "ignore:No directory at",
+        **(env or {}),
+    }
+    server = subprocess.Popen(command, env=server_env)
+    try:
+        deadline = time.monotonic() + 30
+        while not healthy(port):
+            if server.poll() is not None:
+                raise SystemExit(f"gunicorn exited with code {server.returncode}")
+            if time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not answer within 30 s")
+            time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """Nearest rank of sorted values; NaN when there are none."""
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+@dataclass
+class Figures:
+    """What a load client saw: requests, seconds, failed requests and the latencies."""
+
+    requests: int = 0
+    seconds: float = 0.0
+    errors: int = 0
+    # Milliseconds: how many requests took that long.
+    latencies: Counter[float] = field(default_factory=Counter)
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            self.requests + other.requests,
+            self.seconds + other.seconds,
+            self.errors + other.errors,
+            self.latencies + other.latencies,
+        )
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        return percentile(sorted(self.latencies.elements()), q)
+
+    def row(self, label: str, *, decimals: int = 2, errors: bool = True) -> list[object]:
+        """Label, requests, req/s, p50 and p99 in ms (with ``decimals``) and, if asked, the errors."""
+        p50, p99 = (f"{self.percentile(q):.{decimals}f}" for q in (0.5, 0.99))
+        row: list[object] = [label, f"{self.requests:,}", f"{self.rate:,.0f}", p50, p99]
+        return [*row, self.errors] if errors else row
+
+
+def wrk_chosen(client: str) -> bool:
+    """Whether the ``--client`` choice (auto, wrk or python) means wrk: auto does when it is installed."""
+    return client == "wrk" or (client == "auto" and shutil.which("wrk") is not None)
+
+
+# The wrk script around a bench's ``init`` and ``request``: JSON POSTs, each thread's number in ``id``;
+# at the end the totals and every latency (microseconds: how many requests took that long).
+WRK_HEAD = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+"""
+WRK_DONE = """
+function done(summary, latency)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d\\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout))
+  for i = 1, #latency do io.write(string.format("LAT %d %d\\n", latency(i))) end
+end
+"""
+
+
+def wrk(port: int, path: str, lua: str, *, concurrency: int, seconds: int) -> Figures:
+    """wrk on ``path`` for ``seconds`` with ``concurrency`` connections; ``lua`` defines its ``init`` and
+    ``request``. Errors: failed requests and answers 4xx or 5xx."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_HEAD + lua + WRK_DONE)
+        script.flush()
+        command = ["wrk", "-t", str(min(2, concurrency)), "-c", str(concurrency), "-d", f"{seconds}s"]
+        output = subprocess.run(
+            [*command, "--timeout", "10s", "-s", script.name, f"http://127.0.0.1:{port}{path}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
+        ).stdout
+    figures = Figures()
+    for line in output.splitlines():
+        if line.startswith("WRK "):
+            requests, micros, errors = (int(x) for x in line.split()[1:])
+            figures.requests, figures.seconds, figures.errors = requests, micros / 1e6, errors
+        elif line.startswith("LAT "):
+            micros, count = (int(x) for x in line.split()[1:])
+            figures.latencies[micros / 1000] += count
+    return figures
+
+
+def python_client(
+    port: int,
+    path: str,
+    bodies: Callable[[int], Iterable[bytes]],
+    *,
+    concurrency: int,
+    seconds: float | None = None,
+) -> Figures:
+    """``concurrency`` threads with a keep-alive connection each: thread ``i`` POSTs the JSON bodies of
+    ``bodies(i)`` until there are no more or, with ``seconds``, time is up. Errors: failed requests and
+    answers other than 2xx."""
+    stop = math.inf if seconds is None else time.perf_counter() + seconds
+
+    def send(worker: int) -> Figures:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        figures = Figures()
+        for body in bodies(worker):
+            if time.perf_counter() >= stop:
+                break
+            before = time.perf_counter()
+            try:
+                connection.request("POST", path, body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                figures.errors += not 200 <= response.status < 300
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                figures.errors += 1
+            figures.latencies[(time.perf_counter() - before) * 1000] += 1
+            figures.requests += 1
+        connection.close()
+        return figures
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        total = sum(pool.map(send, range(concurrency)), Figures())
+    total.seconds = time.perf_counter() - started
+    return total

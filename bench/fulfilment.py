@@ -35,62 +35,56 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import random
+import re
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, database_label, print_table, recall_and_model, setup_django
+from bench.common import (
+    DEFAULT_DATABASE_URL,
+    QUEUES,
+    Service,
+    broker_database,
+    broker_idle,
+    celery_worker,
+    count_mails,
+    database_label,
+    delete_claims,
+    demo_serial,
+    flushed_redis,
+    free_block,
+    offline_environment,
+    peak_rss_kib,
+    print_table,
+    recall_and_model,
+    require_local,
+    setup_django,
+    wait_ready,
+)
 from bench.noop_tasks import COUNTER_KEY, REDIS_URL_VARIABLE
 from bench.noop_tasks import NAME as NOOP_TASK
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/13"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-QUEUES = ("default", "remedies", "notifications")
 REMEDY_TASK = "claims.tasks.remedy_issue_task"
 CONCURRENCY = 2
 APPLICATION_NAME = "bench-fulfilment-worker"
+WORKER_ERROR = re.compile(r"ERROR/|CRITICAL/|^Traceback")
 
 COUNTRY = "US"
-SERIAL_PREFIX, SERIAL_WIDTH, SERIAL_RANGE = "AH2306", 10, 1_000_000
 REFERENCE_PREFIX = "BENCHF-"  # and 9 digits: the 16 characters a reference may have
 BENCH_EMAIL = "fulfilment-bench@example.invalid"
 EVENTS_PER_CARD = 3  # approved -> fulfilling, remedy issued, fulfilling -> fulfilled
 WARM_UP_NOOPS, WARM_UP_CARDS = 100, 20
 CONTROL_TIMEOUT = 5.0
 BRPOP_TIMEOUT = 1.0  # kombu's Redis transport waits this long in BRPOP: let a cancelled one run out
-
-
-# --- Checks on the services ------------------------------------------------------------------------
-
-
-def require_local(url: str, what: str) -> None:
-    host = urlsplit(url).hostname
-    if host is not None and host not in LOCAL_HOSTS:
-        raise SystemExit(f"{what} must be on 127.0.0.1, not {host}.")
-
-
-def broker_database(url: str) -> int:
-    parts = urlsplit(url)
-    if parts.scheme != "redis":
-        raise SystemExit(f"The broker must be Redis (redis://...), not {parts.scheme}://.")
-    try:
-        number = int(parts.path.strip("/") or "0")
-    except ValueError:
-        raise SystemExit(f"Cannot read the Redis database number of {url}.") from None
-    if number == 0:
-        raise SystemExit("Give the bench a Redis database of its own (not 0): it flushes it.")
-    return number
 
 
 def with_application_name(url: str) -> str:
@@ -101,30 +95,6 @@ def with_application_name(url: str) -> str:
 
 
 # --- The worker ------------------------------------------------------------------------------------
-
-
-def child_pids(parent: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue  # gone meanwhile
-        for line in status.splitlines():
-            if line.startswith("PPid:"):
-                if int(line.split()[1]) == parent:
-                    children.append(int(entry.name))
-                break
-    return sorted(children)
-
-
-def peak_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -139,91 +109,33 @@ def machine_busy() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
 
 
-class Worker:
-    def __init__(self, *, broker_url: str, database_url: str, var_dir: Path) -> None:
-        self.name = f"bench-fulfilment-{os.getpid()}@{socket.gethostname()}"
-        self.log = var_dir / "worker.log"
-        self.command = [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "config",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "-c",
-            str(CONCURRENCY),
-            "-Q",
-            ",".join(QUEUES),
-            "-I",
-            "bench.noop_tasks",
-            "-n",
-            self.name,
-        ]
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-            "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "0"),
-            "DATABASE_URL": with_application_name(database_url),
-            "CELERY_BROKER_URL": broker_url,
-            "PYTHONUNBUFFERED": "1",
-            # E-mails as files in the bench's own directory; no webhook to an outside provider.
-            "VAR_DIR": str(var_dir),
-            "EMAIL_HOST": "",
-            "GIFT_CARD_WEBHOOK_URL": "",
-            REDIS_URL_VARIABLE: broker_url,
-        }
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603
-                self.command,
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+def start_worker(*, node: str, broker_url: str, database_url: str, var_dir: Path) -> Service:
+    """One worker as ``Procfile.local`` runs it, plus the bench's no-op task, its log in ``var_dir``."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "0"),
+        "DATABASE_URL": with_application_name(database_url),
+        "CELERY_BROKER_URL": broker_url,
+        "PYTHONUNBUFFERED": "1",
+        # E-mails as files in the bench's own directory; no webhook to an outside provider.
+        **offline_environment(var_dir),
+        REDIS_URL_VARIABLE: broker_url,
+    }
+    return celery_worker(
+        "the worker",
+        node=node,
+        env=env,
+        log=var_dir / "worker.log",
+        concurrency=CONCURRENCY,
+        options=["-I", "bench.noop_tasks"],
+    )
 
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while b" ready." not in self.log.read_bytes():
-            self.check_alive("starting")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the worker was not ready after {timeout:.0f} s:\n{self.log_tail()}")
-            time.sleep(0.1)
 
-    def check_alive(self, doing: str) -> None:
-        if self.process.poll() is not None:
-            raise RuntimeError(
-                f"the worker exited ({self.process.returncode}) while {doing}:\n{self.log_tail()}"
-            )
-
-    def pids(self) -> list[int]:
-        return [self.process.pid, *child_pids(self.process.pid)]
-
-    def cpu(self) -> tuple[float, float, float, float]:
-        """CPU seconds so far: the worker's main process, its pool processes, the machine, this bench."""
-        main, *pool = self.pids()
-        return cpu_seconds(main), sum(cpu_seconds(pid) for pid in pool), machine_busy(), time.process_time()
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def error_lines(self) -> list[str]:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return [
-            line
-            for line in text.splitlines()
-            if "ERROR/" in line or "CRITICAL/" in line or line.startswith("Traceback")
-        ]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+def worker_cpu(worker: Service) -> tuple[float, float, float, float]:
+    """CPU seconds so far: the worker's main process, its pool processes, the machine, this bench."""
+    main, *pool = worker.pids()
+    return cpu_seconds(main), sum(cpu_seconds(pid) for pid in pool), machine_busy(), time.process_time()
 
 
 class Control:
@@ -233,13 +145,13 @@ class Control:
     any other broker.
     """
 
-    def __init__(self, app, connection, worker: Worker) -> None:
-        self.app, self.connection, self.worker = app, connection, worker
+    def __init__(self, app, connection, worker: Service, node: str) -> None:
+        self.app, self.connection, self.worker, self.node = app, connection, worker, node
 
     def _command(self, method: str, queue: str) -> None:
         replies = getattr(self.app.control, method)(
             queue,
-            destination=[self.worker.name],
+            destination=[self.node],
             reply=True,
             timeout=CONTROL_TIMEOUT,
             connection=self.connection,
@@ -270,10 +182,6 @@ class Control:
 # --- Claims ----------------------------------------------------------------------------------------
 
 
-def serial(number: int) -> str:
-    return f"{SERIAL_PREFIX}{number:0{SERIAL_WIDTH}d}"
-
-
 def bench_claims():
     from claims.models import Claim
 
@@ -281,31 +189,9 @@ def bench_claims():
 
 
 def delete_bench_claims() -> tuple[int, int, int]:
-    """Events, gift cards, then claims (gift cards protect their claim; events refuse a model delete)."""
-    from claims.models import ClaimEvent, GiftCard
-
-    claims = bench_claims()
-    events = ClaimEvent.objects.filter(claim__in=claims).delete()[0]
-    cards = GiftCard.objects.filter(claim__in=claims).delete()[0]
-    made = claims.delete()[1].get("claims.Claim", 0)
-    return events, cards, made
-
-
-def free_block(count: int) -> int:
-    """The first number of a block of the demo range in which no serial has a claim."""
-    from claims.models import Claim
-
-    _, model = recall_and_model()
-    size = math.ceil(count / 10_000) * 10_000
-    starts = list(range(0, SERIAL_RANGE - size + 1, size))
-    random.shuffle(starts)
-    for first in starts:
-        taken = Claim.objects.filter(
-            model=model, serial__gte=serial(first), serial__lte=serial(first + size - 1)
-        ).exists()
-        if not taken:
-            return first
-    raise SystemExit("Every block of the demo range holds claims: delete some claims and run again.")
+    """Events, gift cards and claims deleted."""
+    events, cards, _, claims = delete_claims(bench_claims())
+    return events, cards, claims
 
 
 def create_claims(first_serial: int, first_index: int, count: int) -> list[int]:
@@ -321,7 +207,7 @@ def create_claims(first_serial: int, first_index: int, count: int) -> list[int]:
             reference=f"{REFERENCE_PREFIX}{first_index + i:09d}",
             recall=recall,
             model=model,
-            serial=serial(first_serial + i),
+            serial=demo_serial(first_serial + i),
             country=COUNTRY,
             remedy=Remedy.GIFT_CARD,
             status=ClaimStatus.APPROVED,
@@ -449,16 +335,6 @@ def cpu_spent(before: tuple[float, ...], after: tuple[float, ...]) -> tuple[floa
     return tuple(b - a for a, b in zip(before, after, strict=True))
 
 
-def wait_until(condition: Callable[[], bool], *, worker: Worker, timeout: float, interval: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        worker.check_alive(f"waiting for {what}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}:\n{worker.log_tail()}")
-        time.sleep(interval)
-    return time.monotonic()
-
-
 def queued(redis_client, queue: str, expected: int) -> None:
     length = redis_client.llen(queue)
     if length != expected:
@@ -470,38 +346,20 @@ def run_noops(control: Control, redis_client, count: int, *, timeout: float, pau
     if pause:
         control.pause()
     published_in = control.publish(NOOP_TASK, ({} for _ in range(count)), queue="default")
-    cpu_before = control.worker.cpu()
+    cpu_before = worker_cpu(control.worker)
     if pause:
         queued(redis_client, "default", count)
         started = control.resume("default")
     else:
         started = time.monotonic() - published_in
-    finished = wait_until(
+    finished = control.worker.wait_for(
         lambda: int(redis_client.get(COUNTER_KEY) or 0) - done_before >= count,
-        worker=control.worker,
         timeout=timeout,
         interval=0.005,
         what=f"{count:,} no-op tasks",
     )
-    cpu_after = control.worker.cpu()
+    cpu_after = worker_cpu(control.worker)
     return Phase(count, published_in, finished - started, *cpu_spent(cpu_before, cpu_after))
-
-
-MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # what Django's file e-mail backend writes after each message
-
-
-def count_mails(folder: Path) -> int:
-    """E-mails written: several may share a file (its name is the second and the backend's id())."""
-    return sum(path.read_bytes().count(MAIL_SEPARATOR) for path in folder.iterdir()) if folder.exists() else 0
-
-
-def broker_idle(redis_client) -> bool:
-    """No message queued, and none delivered but unacknowledged (tasks ack late, after running)."""
-    with redis_client.pipeline(transaction=True) as pipe:
-        for queue in QUEUES:
-            pipe.llen(queue)
-        pipe.hlen("unacked")
-        return not any(pipe.execute())
 
 
 def run_cards(
@@ -519,7 +377,7 @@ def run_cards(
         sessions_before = database_sessions()
         sessions.worker_at_start = worker_sessions()
         sessions.phase_start = database_now()
-        cpu_before = control.worker.cpu()
+        cpu_before = worker_cpu(control.worker)
         started = control.resume("remedies")
     else:
         started = time.monotonic() - published_in
@@ -549,7 +407,7 @@ def run_cards(
         time.sleep(0.1)  # the count costs PostgreSQL CPU that the worker would otherwise have
     cpu: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
     if measure:
-        cpu = cpu_spent(cpu_before, control.worker.cpu())
+        cpu = cpu_spent(cpu_before, worker_cpu(control.worker))
         time.sleep(1.0)  # a new backend reports its session to the statistics when it is next idle
         sessions.worker_at_end = worker_sessions()
         sessions.worker_seen |= sessions.worker_at_end
@@ -696,7 +554,6 @@ def main() -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
     setup_django()
 
-    import redis
     from django.conf import settings
     from django.db import IntegrityError, connection
 
@@ -704,8 +561,7 @@ def main() -> int:
 
     if connection.vendor != "postgresql":
         raise SystemExit("Point DATABASE_URL at PostgreSQL: the worker processes share the database.")
-    redis_client = redis.Redis.from_url(args.broker_url)
-    redis_client.flushdb()
+    redis_client = flushed_redis(args.broker_url)
     left_over = delete_bench_claims()
     if any(left_over):
         print(
@@ -714,7 +570,7 @@ def main() -> int:
 
     print(f"Database: {database_label()}; broker {args.broker_url} (flushed)")
     total = WARM_UP_CARDS + args.tasks
-    worker: Worker | None = None
+    worker: Service | None = None
     results = None
     with tempfile.TemporaryDirectory(prefix="bench-fulfilment-") as var_name:
         var_dir = Path(var_name)
@@ -722,7 +578,11 @@ def main() -> int:
         mail_dir.mkdir()
         try:
             for attempt in range(3):
-                first = free_block(total)
+                first = free_block(math.ceil(total / 10_000) * 10_000)
+                if first is None:
+                    raise SystemExit(
+                        "Every block of the demo range holds claims: delete some claims and run again."
+                    )
                 try:
                     warm_up_ids = create_claims(first, 0, WARM_UP_CARDS)
                     ids = create_claims(first + WARM_UP_CARDS, WARM_UP_CARDS, args.tasks)
@@ -733,13 +593,16 @@ def main() -> int:
                         raise
             print(
                 f"Claims: {total:,} approved gift-card claims, "
-                f"serials {serial(first)}..{serial(first + total - 1)}"
+                f"serials {demo_serial(first)}..{demo_serial(first + total - 1)}"
             )
-            worker = Worker(broker_url=args.broker_url, database_url=database_url, var_dir=var_dir)
+            node = f"bench-fulfilment-{os.getpid()}@{socket.gethostname()}"
+            worker = start_worker(
+                node=node, broker_url=args.broker_url, database_url=database_url, var_dir=var_dir
+            )
             print(f"Worker: {' '.join(['celery', *worker.command[1:]])}")
-            worker.wait_ready()
+            wait_ready(worker)
             with app.connection_for_write(args.broker_url) as broker:
-                control = Control(app, broker, worker)
+                control = Control(app, broker, worker, node)
                 print(f"Warm-up: {WARM_UP_NOOPS} no-op tasks, {WARM_UP_CARDS} gift cards ...")
                 run_noops(control, redis_client, WARM_UP_NOOPS, timeout=args.timeout, pause=False)
                 run_cards(control, redis_client, warm_up_ids, mail_dir, timeout=args.timeout, measure=False)
@@ -767,7 +630,7 @@ def main() -> int:
                 "rss": rss,
                 "main_pid": worker.process.pid,
                 "mails": mails,
-                "errors": worker.error_lines(),
+                "errors": worker.lines_matching(WORKER_ERROR),
                 "reuse_max": settings.CELERY_DB_REUSE_MAX,
             }
         finally:

@@ -23,7 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import database_label, print_table, recall_and_model, setup_django, write_serials
+from bench.common import (
+    database_label,
+    peak_rss_kib,
+    print_table,
+    recall_and_model,
+    setup_django,
+    write_serials,
+)
 
 BATCH = "BENCH import_serials"
 BASELINE = "bench_copy_baseline"
@@ -34,8 +41,7 @@ def peak_rss_mb() -> float:
     """This process's peak RSS. Not the parent's ``wait4``/``RUSAGE_CHILDREN`` ``ru_maxrss``: on Linux
     that starts from the parent's own size at the fork (exec keeps the larger high-water mark)."""
     try:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+        return peak_rss_kib() / 1024
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (
             1 << 20 if sys.platform == "darwin" else 1024

@@ -42,7 +42,6 @@ idempotency records of a run killed with SIGKILL stay until the periodic sweep p
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import math
@@ -52,33 +51,44 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import MODEL_NUMBER, ROOT, database_label, print_table, setup_django
-from bench.fulfilment import (
+from bench.common import (
+    DEFAULT_DATABASE_URL,
+    DEMO_RANGE_SIZE,
+    MODEL_NUMBER,
     QUEUES,
+    ROOT,
+    Service,
     broker_database,
     broker_idle,
-    child_pids,
+    celery_worker,
     count_mails,
-    peak_rss_kib,
+    database_label,
+    delete_claims,
+    demo_serial,
+    flushed_redis,
+    free_block,
+    free_port,
+    healthy,
+    offline_environment,
+    percentile,
+    print_table,
     require_local,
+    setup_django,
+    wait_ready,
 )
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/12"
 DEFAULT_CACHE_URL = "rediscache://127.0.0.1:6379/11"
 SETTINGS = "config.settings.production"
@@ -95,7 +105,6 @@ WEB_CONCURRENCY, CELERY_CONCURRENCY = 2, 2
 CHECK_PATH, CLAIMS_PATH = "/api/v1/serial-checks/", "/api/v1/claims/"
 CHECKS, CLAIMS = "serial checks", "claims"
 COUNTRY = "US"
-PREFIX, WIDTH, RANGE_SIZE = "AH2306", 10, 1_000_000
 NOT_RECALLED = (1_000_000, 9_999_999)  # same prefix and width, past the recalled interval
 EMAIL_DOMAIN = "load-bench.example.invalid"
 EMAILS_PER_CLAIM = 2  # "received" on submission, "fulfilled" once the gift card is issued
@@ -111,99 +120,6 @@ LOG_PROBLEM = re.compile(r"\bERROR\b|\bCRITICAL\b|^Traceback|WORKER TIMEOUT")
 
 
 # --- Processes ------------------------------------------------------------------------------------
-
-
-class Service:
-    """A process of the production shape, in a session of its own, its output in a log file."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.command, self.log = name, command, log
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-    def check_alive(self, doing: str) -> None:
-        if self.process.poll() is not None:
-            raise RuntimeError(
-                f"{self.name} exited ({self.process.returncode}) while {doing}:\n{self.log_tail()}"
-            )
-
-    def wait_for(self, ready: Callable[[], bool], *, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not ready():
-            self.check_alive(what)
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name}: no {what} after {timeout:.0f} s:\n{self.log_tail()}")
-            time.sleep(0.1)
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.text().splitlines()[-lines:])
-
-    def problems(self) -> list[str]:
-        return [line for line in self.text().splitlines() if LOG_PROBLEM.search(line)]
-
-    def first_traceback(self, limit: int = 60) -> list[str]:
-        """The first traceback in the log, down to its exception line."""
-        lines = self.text().splitlines()
-        start = next((i for i, line in enumerate(lines) if line.startswith("Traceback")), None)
-        if start is None:
-            return []
-        end = start + 1
-        while end < len(lines) and end - start < limit and lines[end].startswith((" ", "\t", "Traceback")):
-            end += 1
-        return lines[start : end + 1]
-
-    def peak_rss_mib(self) -> float:
-        total = 0
-        for pid in [self.process.pid, *child_pids(self.process.pid)]:
-            with contextlib.suppress(OSError):  # gone meanwhile
-                total += peak_rss_kib(pid)
-        return total / 1024
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-            except ProcessLookupError:
-                pass
-        # Its processes left over (a pool process, say): while one is alive, the group id is still
-        # this process's, so the signal reaches only what the run started.
-        if group_members(self.process.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-
-
-def group_members(group: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                if int(fields[2]) == group:
-                    members.append(int(entry.name))
-    return members
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def manage(env: dict[str, str], *arguments: str) -> list[str]:
@@ -314,11 +230,6 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def percentile(ordered: list[float], q: float) -> float:
-    """Nearest rank."""
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 # --- The load -------------------------------------------------------------------------------------
 
 
@@ -342,7 +253,7 @@ class Load:
         self.stop = threading.Event()
 
     def serial(self, offset: int) -> str:
-        return f"{PREFIX}{self.first + offset:0{WIDTH}d}"
+        return demo_serial(self.first + offset)
 
     def number(self) -> int:
         with self.lock:
@@ -529,9 +440,9 @@ def check_ops(count: int, seed: int) -> list[tuple[str, bool]]:
     ops = []
     for i in range(count):
         if i % 2:
-            ops.append((f"{PREFIX}{rng.randrange(RANGE_SIZE):0{WIDTH}d}", True))
+            ops.append((demo_serial(rng.randrange(DEMO_RANGE_SIZE)), True))
         else:
-            ops.append((f"{PREFIX}{rng.randint(*NOT_RECALLED):0{WIDTH}d}", False))
+            ops.append((demo_serial(rng.randint(*NOT_RECALLED)), False))
     return ops
 
 
@@ -553,53 +464,16 @@ def claim_ops(requests: int, seed: int) -> list[str]:
 # --- The database ---------------------------------------------------------------------------------
 
 
-def serial_text(number: int) -> str:
-    return f"{PREFIX}{number:0{WIDTH}d}"
-
-
-def free_block(size: int) -> int:
-    """A block of the demo range in which no serial has a claim, starting from one chosen by the time."""
-    from claims.models import Claim
-
-    blocks = RANGE_SIZE // size
-    start = int(time.time()) % blocks
-    for i in range(blocks):
-        first = ((start + i) % blocks) * size
-        taken = Claim.objects.filter(
-            model__model_number=MODEL_NUMBER,
-            serial__gte=serial_text(first),
-            serial__lte=serial_text(first + size - 1),
-        ).exists()
-        if not taken:
-            return first
-    raise RuntimeError("every block of the demo range holds claims: delete some claims and run again")
-
-
 def run_claims(load: Load):
     from claims.models import Claim
 
     return Claim.objects.filter(
         model__model_number=MODEL_NUMBER,
-        serial__gte=serial_text(load.first),
-        serial__lte=serial_text(load.first + load.block - 1),
+        serial__gte=demo_serial(load.first),
+        serial__lte=demo_serial(load.first + load.block - 1),
         email__startswith=f"load-{load.run_id}-",
         email__endswith=f"@{EMAIL_DOMAIN}",
     )
-
-
-def delete_claims(claims) -> tuple[int, int, int, int]:
-    """Events, gift cards, flags, then the claims (a gift card protects its claim), in chunks."""
-    from claims.models import Claim, ClaimEvent, ClaimFlag, GiftCard
-
-    ids = list(claims.values_list("pk", flat=True))
-    counts = [0, 0, 0, 0]
-    for start in range(0, len(ids), 2000):
-        chunk = ids[start : start + 2000]
-        counts[0] += ClaimEvent.objects.filter(claim_id__in=chunk).delete()[0]
-        counts[1] += GiftCard.objects.filter(claim_id__in=chunk).delete()[0]
-        counts[2] += ClaimFlag.objects.filter(claim_id__in=chunk).delete()[0]
-        counts[3] += Claim.objects.filter(pk__in=chunk).delete()[1].get("claims.Claim", 0)
-    return counts[0], counts[1], counts[2], counts[3]
 
 
 def delete_idempotency_records(keys: list[str]) -> int:
@@ -743,10 +617,7 @@ def production_environment(args: argparse.Namespace, *, port: int, var_dir: Path
         "PORT": str(port),
         "WEB_CONCURRENCY": str(WEB_CONCURRENCY),
         "SITE_URL": f"http://127.0.0.1:{port}",
-        # Nothing leaves 127.0.0.1: e-mails as files in the run's directory, no gift-card webhook.
-        "VAR_DIR": str(var_dir),
-        "EMAIL_HOST": "",
-        "GIFT_CARD_WEBHOOK_URL": "",
+        **offline_environment(var_dir),
         "PYTHONUNBUFFERED": "1",
         "PYTHONWARNINGS": "ignore:No directory at",
     }
@@ -755,25 +626,23 @@ def production_environment(args: argparse.Namespace, *, port: int, var_dir: Path
 def start_services(env: dict[str, str], var_dir: Path, services: list[Service]) -> tuple[Service, Service]:
     """The worker and gunicorn, as the Procfile runs them; each is in ``services`` once started."""
     port = env["PORT"]
-    bin_dir = Path(sys.executable).parent
-    worker = Service(
+    worker = celery_worker(
         "celery worker",
-        [str(bin_dir / "celery"), "-A", "config", "worker", "--loglevel", "INFO"]
-        + ["--queues", ",".join(QUEUES), "--concurrency", str(CELERY_CONCURRENCY)]
-        + ["-n", f"load-{os.getpid()}@%h"],
-        env,
-        var_dir / "worker.log",
+        node=f"load-{os.getpid()}@%h",
+        env=env,
+        log=var_dir / "worker.log",
+        concurrency=CELERY_CONCURRENCY,
     )
     services.append(worker)
     web = Service(
         "gunicorn",
-        [str(bin_dir / "gunicorn"), "config.wsgi", "--config", "config/gunicorn.py"],
+        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--config", "config/gunicorn.py"],
         env,
         var_dir / "gunicorn.log",
     )
     services.append(web)
-    worker.wait_for(lambda: " ready." in worker.text(), timeout=60, what="ready worker")
-    web.wait_for(lambda: healthy(int(port)), timeout=60, what="answer on /healthz/")
+    wait_ready(worker)
+    web.wait_for(lambda: healthy(int(port)), timeout=60, what="an answer on /healthz/")
     listening = re.search(r"Listening at: (\S+)", web.text())
     print(
         f"gunicorn: config.wsgi --config config/gunicorn.py, WEB_CONCURRENCY={WEB_CONCURRENCY} "
@@ -1004,10 +873,7 @@ def main() -> int:
     checks: list[bool] = []
     interrupted = False
     try:
-        import redis
-
-        redis_client = redis.Redis.from_url(args.broker_url)
-        redis_client.flushdb()
+        redis_client = flushed_redis(args.broker_url)
         migrated = manage(env, "migrate", "--noinput") or ["done"]
         print(f"\nmanage.py migrate: {migrated[-1]}")
         if any("makemigrations" in line for line in migrated):
@@ -1025,15 +891,22 @@ def main() -> int:
             )
         claim_requests = WARM_UP[2] + args.claims * len(args.levels)
         block = max(10_000, math.ceil(claim_requests / 10_000) * 10_000)
-        first = free_block(block)
+        # The block is chosen from the time, so that runs and other benches do not collide.
+        first = free_block(block, start=int(time.time()))
+        if first is None:
+            raise RuntimeError("every block of the demo range holds claims: delete some claims and run again")
         load = Load(port=port, run_id=run_id, first=first, block=block)
         print(
-            f"Database: {database_label()}; this run's serials {serial_text(first)}..{serial_text(first + block - 1)}"
+            f"Database: {database_label()}; this run's serials {demo_serial(first)}..{demo_serial(first + block - 1)}"
         )
 
         web, worker = start_services(env, var_dir, services)
         phases = run_phases(load, web, args)
-        web_rss, web_problems, web_traceback = web.peak_rss_mib(), web.problems(), web.first_traceback()
+        web_rss, web_problems, web_traceback = (
+            web.peak_rss_mib(),
+            web.lines_matching(LOG_PROBLEM),
+            web.first_traceback(),
+        )
         web.stop()
 
         expected = expected_from_answers(load)
@@ -1049,7 +922,7 @@ def main() -> int:
             found=outcome(load),
             web_rss=web_rss,
             worker_rss=worker.peak_rss_mib(),
-            log_problems={"gunicorn": web_problems, "worker": worker.problems()},
+            log_problems={"gunicorn": web_problems, "worker": worker.lines_matching(LOG_PROBLEM)},
             tracebacks={"gunicorn": web_traceback, "worker": worker.first_traceback()},
         )
         checks = report(load, phases, expected, after, args)

@@ -22,92 +22,46 @@ Targets: ratio >= 0.7, p99 < 20 ms.
 from __future__ import annotations
 
 import argparse
-import http.client
-import os
 import random
-import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
     MODEL_NUMBER,
-    ROOT,
+    WORKERS,
+    Figures,
     database_label,
+    gunicorn,
     print_table,
+    python_client,
     recall_and_model,
     setup_django,
     write_serials,
+    wrk,
+    wrk_chosen,
 )
 
 BATCH = "BENCH serial_check"
 LISTED, UNLISTED = "BC", "BN"
 COUNTRY = "US"
 CHECK_PATH, BARE_PATH = "/api/v1/serial-checks/", "/api/bench/bare-lookup/"
-WORKERS = 2
 ROUNDS = 3  # the phases take turns, so load from elsewhere on the machine weighs on both alike
-WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local threads = 0
-function setup(thread) threads = threads + 1; thread:set("id", threads) end
+# Each request's serial: half listed, half not.
+WRK_REQUESTS = """
 function init(args) math.randomseed(id * 7919 + os.time()) end
 function request()
   local prefix = math.random() < 0.5 and "LISTED" or "UNLISTED"
   local serial = prefix .. string.format("%014d", math.random(0, SERIALS - 1))
   return wrk.format(nil, nil, nil, string.format('BODY', serial))
 end
-function done(summary, latency)
-  local e = summary.errors
-  io.write(string.format("WRK %d %d %d\\n", summary.requests, summary.duration,
-    e.connect + e.read + e.write + e.status + e.timeout))
-  for i = 1, #latency do io.write(string.format("LAT %d %d\\n", latency(i))) end
-end
 """
-
-
-@dataclass
-class Figures:
-    requests: int
-    seconds: float
-    errors: int
-    latencies: Counter[float]  # milliseconds: how many requests took that long
-
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            self.requests + other.requests,
-            self.seconds + other.seconds,
-            self.errors + other.errors,
-            self.latencies + other.latencies,
-        )
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds
-
-    def percentile(self, q: float) -> float:
-        rank, seen = q * self.latencies.total(), 0
-        for ms in sorted(self.latencies):
-            seen += self.latencies[ms]
-            if seen >= rank:
-                return ms
-        return float("nan")
-
-    def row(self, label: str) -> list[object]:
-        p50, p99 = self.percentile(0.5), self.percentile(0.99)
-        return [label, f"{self.requests:,}", f"{self.rate:,.0f}", f"{p50:.2f}", f"{p99:.2f}", self.errors]
 
 
 def alternate(phases: dict[str, Callable[[int], Figures]]) -> dict[str, Figures]:
@@ -153,96 +107,10 @@ def in_process(call: Callable[[str], bool], serials: list[str]) -> Figures:
     return Figures(len(serials), time.perf_counter() - started, errors, latencies)
 
 
-@contextmanager
-def gunicorn(threads: int) -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--chdir", str(ROOT)]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--worker-class", "gthread"]
-    command += ["--threads", str(threads), "--log-level", "warning"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-        "PYTHONWARNINGS": "ignore:No directory at",
-    }
-    server = subprocess.Popen(command, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                raise SystemExit(f"gunicorn exited with code {server.returncode}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not answer within 30 s") from None
-                time.sleep(0.2)
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def python_client(port: int, path: str, bodies: list[bytes], concurrency: int) -> Figures:
-    """``concurrency`` threads, one keep-alive connection each, sharing the bodies out."""
-
-    def send(part: list[bytes]) -> Figures:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        latencies, errors = Counter(), 0
-        for body in part:
-            before = time.perf_counter()
-            try:
-                connection.request("POST", path, body, {"Content-Type": "application/json"})
-                response = connection.getresponse()
-                response.read()
-                errors += response.status != 200
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                errors += 1
-            latencies[(time.perf_counter() - before) * 1000] += 1
-        connection.close()
-        return Figures(len(part), 0.0, errors, latencies)
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        total = sum(
-            pool.map(send, [bodies[i::concurrency] for i in range(concurrency)]), Figures(0, 0, 0, Counter())
-        )
-    total.seconds = time.perf_counter() - started
-    return total
-
-
-def wrk(port: int, path: str, body: str, serials: int, concurrency: int, seconds: int) -> Figures:
-    """wrk for ``seconds``; the Lua script makes each request's serial, half listed and half not."""
-    script = WRK_SCRIPT.replace("UNLISTED", UNLISTED).replace("LISTED", LISTED)
-    script = script.replace("SERIALS", str(serials)).replace("BODY", body.replace("SERIAL", "%s"))
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
-        lua.write(script)
-        lua.flush()
-        threads = str(min(2, concurrency))
-        command = ["wrk", "-t", threads, "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "10s"]
-        output = subprocess.run(
-            [*command, "-s", lua.name, f"http://127.0.0.1:{port}{path}"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=seconds + 60,
-        ).stdout
-    figures = Figures(0, 0.0, 0, Counter())
-    for line in output.splitlines():
-        if line.startswith("WRK "):
-            requests, micros, errors = (int(x) for x in line.split()[1:])
-            figures.requests, figures.seconds, figures.errors = requests, micros / 1e6, errors
-        elif line.startswith("LAT "):
-            micros, count = (int(x) for x in line.split()[1:])
-            figures.latencies[micros / 1000] += count
-    return figures
+def wrk_requests(body: str, serials: int) -> str:
+    """The Lua of wrk's requests: ``body`` with a serial of the ``serials`` listed or unlisted ones."""
+    script = WRK_REQUESTS.replace("UNLISTED", UNLISTED).replace("LISTED", LISTED)
+    return script.replace("SERIALS", str(serials)).replace("BODY", body.replace("SERIAL", "%s"))
 
 
 def main() -> None:
@@ -253,7 +121,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=6, help="seconds of a phase under wrk (default 6)")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     args = parser.parse_args()
-    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk") is not None)
+    use_wrk = wrk_chosen(args.client)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so gunicorn is stopped when killed too
 
     setup_django()
@@ -289,13 +157,16 @@ def main() -> None:
 
     def phase(path: str, batch: list[str], seconds: int) -> Figures:
         if use_wrk:
-            return wrk(port, path, bodies[path], args.serials, args.concurrency, seconds)
+            lua = wrk_requests(bodies[path], args.serials)
+            return wrk(port, path, lua, concurrency=args.concurrency, seconds=seconds)
         payloads = [bodies[path].replace("SERIAL", serial).encode() for serial in batch]
-        return python_client(port, path, payloads, args.concurrency)
+        return python_client(
+            port, path, lambda i: payloads[i :: args.concurrency], concurrency=args.concurrency
+        )
 
     per_round = max(1, round(args.seconds / ROUNDS))
     threads = max(1, -(-args.concurrency // WORKERS))  # a thread for each connection
-    with gunicorn(threads) as port:
+    with gunicorn(threads=threads) as port:
         for path in bodies:
             phase(path, warm_up, 1)
         remote = alternate({path: lambda r, path=path: phase(path, rounds[r], per_round) for path in bodies})
