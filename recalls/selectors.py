@@ -45,6 +45,7 @@ _MARKET_RULE_COLUMNS = [
 ]
 
 
+@functools.cache
 def _covering_sql(range_splits: int) -> str:
     """One query for the hot path of every serial check and claim; built once per shape.
 
@@ -78,9 +79,6 @@ def _covering_sql(range_splits: int) -> str:
     """  # noqa: S608 - table names are the models' own; every value is a parameter
 
 
-_covering_sql_cached = functools.lru_cache(maxsize=64)(_covering_sql)
-
-
 def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> Coverage | None:
     """The batch of the latest active recall that lists or ranges this serial and was sold in ``country``.
 
@@ -94,9 +92,7 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
         number = int(serial[-width:])
         range_params += [serial[:-width], width, number, number]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _covering_sql_cached(digits), [model.pk, True, country, model.pk, serial, *range_params]
-        )
+        cursor.execute(_covering_sql(digits), [model.pk, True, country, model.pk, serial, *range_params])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -104,9 +100,12 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
     recall = Recall(id=recall_id, code=code, announced_on=announced_on, active=True)
     market_rule = None
     if rule[0] is not None:
-        market_rule = MarketRule(
-            recall=recall, country=country, **dict(zip(_MARKET_RULE_COLUMNS, rule, strict=True))
-        )
+        # Raw rows carry the database's own types (SQLite: 0/1, floats): let the fields read them.
+        values = {
+            column: MarketRule._meta.get_field(column).to_python(value)
+            for column, value in zip(_MARKET_RULE_COLUMNS, rule, strict=True)
+        }
+        market_rule = MarketRule(recall=recall, country=country, **values)
     return Coverage(batch_id=batch_id, recall=recall, market_rule=market_rule)
 
 

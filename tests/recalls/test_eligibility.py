@@ -106,3 +106,11 @@ def test_bad_input_is_a_clear_error(us_recall, kwargs, code, field):
         serial_check(**given)
     assert raised.value.code == code
     assert field in raised.value.fields
+
+
+def test_coverage_carries_the_market_rule_with_its_types(us_recall):
+    from decimal import Decimal
+
+    rule = serial_check(model_number="A1263", serial="AH23060000000042", country="DE").market_rule
+    assert rule.refund_amount == Decimal("39.99")
+    assert rule.disposal_before_remedy is True and rule.offers_gift_card is False
