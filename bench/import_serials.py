@@ -94,7 +94,7 @@ def copy_baseline(path: Path) -> float:
     recall, model = recall_and_model()
     table = RecalledSerial._meta.db_table
     with connection.cursor() as cursor:
-        # The columns of the real table, types and collation included, and its unique index.
+        # The columns of the real table, types and collation included, and its one index (its key).
         cursor.execute(
             f"CREATE TABLE {BASELINE} AS SELECT batch_id, recall_id, model_id, serial FROM {table} WITH NO DATA"
         )

@@ -1,9 +1,6 @@
 from django.contrib import admin
 
-from config.admin import RecordAdmin
-
-from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial, SerialRange
-from .serials import normalise_serial
+from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, SerialRange
 
 
 @admin.register(ProductModel)
@@ -57,16 +54,3 @@ class RecalledBatchAdmin(admin.ModelAdmin):
     @admin.display(description="markets")
     def markets_sold(self, obj: RecalledBatch) -> str:
         return ", ".join(m.country for m in obj.markets.all())
-
-
-@admin.register(RecalledSerial)
-class RecalledSerialAdmin(RecordAdmin):
-    """Serials are imported in bulk (``import_serials``); here they are looked up, never edited."""
-
-    list_display = ["serial", "model", "batch"]
-    search_fields = ["=serial"]
-    show_full_result_count = False
-    list_select_related = ["model", "batch"]
-
-    def get_search_results(self, request, queryset, search_term):
-        return super().get_search_results(request, queryset, normalise_serial(search_term))

@@ -202,10 +202,11 @@ class SerialRange(models.Model):
 class RecalledSerial(models.Model):
     """One serial listed explicitly in a batch. Millions of rows: bulk-imported, never loaded whole."""
 
-    # One index only (the unique one below) and no foreign-key constraints: each further index or
-    # per-row constraint check slows the bulk import of millions of rows (the batch's check alone
-    # cost a third of the import). The import service is the one writer and keeps them consistent;
-    # deleting a batch deletes its serials through Django.
+    # One index only, the primary key, which also keeps a serial listed once per recall and model and
+    # looks serials up by (model, serial); no foreign-key constraints. Each further index (a surrogate
+    # id's) or per-row constraint check slows the bulk import of millions of rows. The import service
+    # is the one writer and keeps them consistent; deleting a batch deletes its serials through Django.
+    pk = models.CompositePrimaryKey("model", "serial", "recall")
     batch = models.ForeignKey(
         RecalledBatch, on_delete=models.CASCADE, related_name="serials", db_index=False, db_constraint=False
     )
@@ -216,13 +217,6 @@ class RecalledSerial(models.Model):
         ProductModel, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
     )
     serial = models.CharField(max_length=MAX_SERIAL_LENGTH)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["model", "serial", "recall"], name="serial_listed_once_per_recall"
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.serial

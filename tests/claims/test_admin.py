@@ -63,7 +63,6 @@ def attach_receipt(claim) -> ClaimDocument:
         "/admin/recalls/recall/",
         "/admin/recalls/recalledbatch/",
         "/admin/recalls/productmodel/",
-        "/admin/recalls/recalledserial/",
         "/admin/claims/outboxmessage/",
     ],
 )
