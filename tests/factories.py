@@ -99,3 +99,35 @@ def facility_with_token(name="Centre A", country="US", expires_on=None, **kwargs
     return facility_create(
         name=name, country=country, certifications=[Certification("R2", f"R2-{name}", expires_on)], **kwargs
     )
+
+
+def png_bytes(width: int, height: int, colour=(255, 255, 255)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def attach_receipt(claim, *, width: int = 40, height: int = 30, colour=(255, 255, 255)):
+    """A stored PNG proof of purchase on ``claim``, as an agent would find it."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from claims.models import ClaimDocument
+
+    content = png_bytes(width, height, colour)
+    document = ClaimDocument(
+        claim=claim,
+        kind=ClaimDocument.Kind.PROOF_OF_PURCHASE,
+        content_type="image/png",
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        width=width,
+        height=height,
+    )
+    document.file.save("receipt", ContentFile(content), save=True)
+    return document

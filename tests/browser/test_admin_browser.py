@@ -1,16 +1,13 @@
 """A support agent's day in a real browser: log in, open a claim that needs review, see the receipt, approve."""
 
-import io
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.files.base import ContentFile
-from PIL import Image
 
-from claims.models import ClaimDocument, ClaimStatus
+from claims.models import ClaimStatus
 from claims.roles import SUPPORT_AGENT
-from tests.factories import ClaimFactory
+from tests.factories import ClaimFactory, attach_receipt
 
 if not Path("/usr/bin/chromium").exists():
     pytest.skip(
@@ -25,18 +22,7 @@ def test_agent_reviews_and_approves_a_proof_only_claim(live_server, browser_page
     agent = User.objects.create_user("agent7", password="agent-password-7", is_staff=True)
     agent.groups.add(Group.objects.get(name=SUPPORT_AGENT))
     claim = ClaimFactory(recall=us_recall, model=us_recall.models.get(), serial="", serial_recalled=False)
-    receipt = io.BytesIO()
-    Image.new("RGB", (300, 200), (200, 40, 40)).save(receipt, "PNG")
-    document = ClaimDocument(
-        claim=claim,
-        kind="proof_of_purchase",
-        content_type="image/png",
-        sha256="1" * 64,
-        size=1,
-        width=300,
-        height=200,
-    )
-    document.file.save("receipt", ContentFile(receipt.getvalue()), save=True)
+    attach_receipt(claim, width=300, height=200, colour=(200, 40, 40))
 
     page = browser_page
     page.goto(f"{live_server.url}/admin/")

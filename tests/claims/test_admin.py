@@ -1,16 +1,12 @@
-import io
-
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from PIL import Image
 
-from claims.models import ClaimDocument, ClaimFlag, ClaimStatus, GiftCard
+from claims.models import ClaimFlag, ClaimStatus, GiftCard
 from claims.remedies import remedy_issue
 from claims.roles import SUPERVISOR, SUPPORT_AGENT
-from tests.factories import ClaimFactory
+from tests.factories import ClaimFactory, attach_receipt, png_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_roles")]
 
@@ -33,26 +29,6 @@ def agent_client(client):
 def claim_for(us_recall):
     model = us_recall.models.get()
     return lambda **kw: ClaimFactory(recall=us_recall, model=model, **kw)
-
-
-def receipt_png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (40, 30), "white").save(out, "PNG")
-    return out.getvalue()
-
-
-def attach_receipt(claim) -> ClaimDocument:
-    document = ClaimDocument(
-        claim=claim,
-        kind="proof_of_purchase",
-        content_type="image/png",
-        sha256="0" * 64,
-        size=10,
-        width=40,
-        height=30,
-    )
-    document.file.save("receipt", ContentFile(receipt_png()), save=True)
-    return document
 
 
 @pytest.mark.parametrize(
@@ -117,7 +93,7 @@ def test_agent_sees_the_upload_through_the_authenticated_view(agent_client, clai
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
-    assert b"".join(response.streaming_content) == receipt_png()
+    assert b"".join(response.streaming_content) == png_bytes(40, 30)
 
 
 def test_claim_list_runs_a_constant_number_of_queries(agent_client, claim_for):
