@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +44,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # Claims in these statuses no longer hold their serial: the unit may be claimed again.
 RELEASED_STATUSES = (ClaimStatus.REJECTED, ClaimStatus.CANCELLED)
+# A remedy may be due in these statuses: the remedy sweep watches claims in them.
+REMEDY_DUE_STATUSES = (ClaimStatus.APPROVED, ClaimStatus.FULFILLING)
+# Final statuses: the claim is closed, and the retention clock runs from the moment it closed.
+CLOSED_STATUSES = (ClaimStatus.REJECTED, ClaimStatus.FULFILLED, ClaimStatus.CANCELLED)
 
 
 def hash_token(token: str) -> str:
@@ -72,10 +76,34 @@ class Claim(models.Model):
     postal_code = models.CharField(max_length=20)
     language = models.CharField(max_length=8, default="en", help_text="For e-mails to the customer.")
 
+    # The accepted terms (the API's ``terms``): recorded at approval, the remedy is issued on them
+    # whatever a market rule says later.
+    terms_remedy = models.CharField(max_length=16, choices=Remedy.choices, blank=True)
+    terms_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    terms_currency = models.CharField(max_length=3, blank=True)
+    terms_replacement_model = models.ForeignKey(
+        ProductModel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+
+    disposal_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a certified recycling centre confirmed it took the unit back."
+    )
+
+    # Recovery of a remedy that is due: the sweep re-queues it from ``remedy_retry_at`` on, with backoff,
+    # and gives up (dead letter, shown to supervisors) after ``settings.WORK_MAX_ATTEMPTS``.
+    remedy_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    remedy_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    remedy_last_error = models.CharField(max_length=300, blank=True, editable=False)
+    remedy_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     access_token_hash = models.CharField(max_length=64, editable=False)
     personal_data_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the claim reached a final status."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -88,7 +116,14 @@ class Claim(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "updated_at"], name="claim_status_updated"),
+            models.Index(
+                fields=["remedy_retry_at"],
+                condition=Q(remedy_retry_at__isnull=False),
+                name="claim_remedy_due",
+            ),
+            models.Index(
+                fields=["closed_at"], condition=Q(personal_data_erased_at__isnull=True), name="claim_closed"
+            ),
             models.Index(fields=["email"], name="claim_email"),
             models.Index(fields=["country", "postal_code"], name="claim_postal_code"),
         ]
@@ -104,6 +139,19 @@ class Claim(models.Model):
     def is_proof_only(self) -> bool:
         return not self.serial
 
+    @property
+    def terms(self) -> dict | None:
+        """The accepted terms, as the API shows them; None until approved."""
+        if not self.terms_remedy:
+            return None
+        model = self.terms_replacement_model
+        return {
+            "remedy": self.terms_remedy,
+            "amount": None if self.terms_amount is None else str(self.terms_amount),
+            "currency": self.terms_currency or None,
+            "replacement_model": model.model_number if model is not None else None,
+        }
+
 
 class ClaimFlag(models.Model):
     """Why a claim needs a human look. Flags are for agents, never shown to customers."""
@@ -113,6 +161,7 @@ class ClaimFlag(models.Model):
         MANY_CLAIMS_FROM_CONTACT = "many_claims_from_contact", "Many claims from one e-mail or address"
         SERIAL_SEEN_ELSEWHERE = "serial_seen_elsewhere", "Serial seen at a facility on another claim"
         SERIAL_NOT_RECALLED = "serial_not_recalled", "Serial not in a recalled batch"
+        DISPOSED_ABROAD = "disposed_abroad", "Handed in at a centre in another country"
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="flags")
     reason = models.CharField(max_length=32, choices=Reason.choices)
@@ -129,9 +178,22 @@ class ClaimFlag(models.Model):
         return self.get_reason_display()
 
 
+DOCUMENTS_FOLDER = "claims"
+
+
+def new_document_name(content_type: str) -> str:
+    """Never the customer's file name: an unguessable name in a private location, in a folder per day
+    (UTC), so the sweep of files that no claim kept lists only the last few days."""
+    day = timezone.now().date().isoformat()
+    return f"{DOCUMENTS_FOLDER}/{day}/{uuid.uuid4().hex}{ClaimDocument.EXTENSIONS.get(content_type, '')}"
+
+
 def document_path(instance: "ClaimDocument", filename: str) -> str:
-    # Never the customer's file name: an unguessable name in a private location.
-    return f"claims/{instance.claim.reference}/{uuid.uuid4().hex}{instance.extension}"
+    return new_document_name(instance.content_type)
+
+
+def document_storage():
+    return ClaimDocument._meta.get_field("file").storage
 
 
 class ClaimDocument(models.Model):
@@ -325,23 +387,39 @@ class Refund(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """A message to an external provider, written in the transaction that caused it, delivered after."""
+    """A message owed to someone outside (a customer's e-mail, a provider's webhook), written in the
+    transaction that owes it and delivered after, so a broker that is down loses nothing."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed after all attempts"
 
+    class Topic(models.TextChoices):
+        CLAIM_EMAIL = "claim.email", "E-mail to the customer"
+        GIFT_CARD_ISSUED = "gift_card.issued", "Gift card webhook"
+
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    topic = models.CharField(max_length=60)
+    topic = models.CharField(max_length=60, choices=Topic.choices)
     payload = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="While pending: when the sweep delivers it if nothing has by then."
+    )
+    last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"], name="outbox_pending")]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="outbox_due",
+            ),
+            models.Index(fields=["status", "created_at"], name="outbox_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} {self.event_id}"

@@ -1,7 +1,12 @@
-"""Delivery of outbox messages to an external gift-card provider: HMAC-signed webhooks.
+"""Messages owed outside: customers' e-mails and the gift-card provider's HMAC-signed webhooks.
 
-Delivery is at least once: the provider deduplicates on the ``X-Event-Id`` header. Every attempt is
-recorded; failures the provider may recover from are retried with backoff by the task.
+A message is written in the transaction that owes it (``outbox_put``) and delivered after it commits.
+Delivery takes the message by its attempt number, so two deliveries of one attempt (a duplicate task,
+the sweep and a late task) send it once; every attempt moves the next one later before anything is
+sent, so a worker that dies mid-send or a lost task is picked up by ``outbox_sweep``, and retries
+wait in the database, never as broker countdowns. After ``RETRY_MAX_ATTEMPTS`` the message is
+``failed``: supervisors see it in the admin and can send it again. The provider deduplicates
+webhooks on ``X-Event-Id``.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -18,13 +24,41 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from .dispatch import outbox_deliver_after_commit
 from .models import DeliveryAttempt, OutboxMessage
+from .recovery import attempts_exhausted, error_text, log_event, retry_at
 
+logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
+SWEEP_BATCH = 500
+Topic = OutboxMessage.Topic
 
 
 class TransientDeliveryError(Exception):
-    """The provider could not take the message now; try again later."""
+    """The receiver could not take the message now; try again later."""
+
+
+class PermanentDeliveryError(Exception):
+    """The receiver refused the message; trying again would not change that."""
+
+
+def _first_retry_after() -> int:
+    return settings.OUTBOX_SWEEP_AFTER_SECONDS
+
+
+def outbox_put(*, topic: str, payload: dict) -> OutboxMessage:
+    """Owe a message: written in the caller's transaction, queued for delivery once it commits."""
+    message = OutboxMessage.objects.create(
+        topic=topic,
+        payload=payload,
+        next_attempt_at=retry_at(attempts=0, first_after_seconds=_first_retry_after()),
+    )
+    outbox_deliver_after_commit(message_id=message.pk, attempt=0)
+    return message
+
+
+def claim_email_owe(*, claim_id: int, template: str) -> OutboxMessage:
+    return outbox_put(topic=Topic.CLAIM_EMAIL, payload={"claim_id": claim_id, "template": template})
 
 
 def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
@@ -32,10 +66,81 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
-def outbox_deliver(*, message_id: int) -> OutboxMessage:
+def outbox_deliver(*, message_id: int, attempt: int | None = None) -> OutboxMessage:
+    """Make attempt number ``attempt`` (by default the next one) at delivering the message.
+
+    Returns the message as it is afterwards; a message delivered already, failed, or taken by another
+    delivery of the same attempt is returned unchanged and nothing is sent. Raises
+    ``TransientDeliveryError`` when this attempt failed and another will follow.
+    """
     message = OutboxMessage.objects.get(pk=message_id)
-    if message.status != OutboxMessage.Status.PENDING:
+    attempt = message.attempts if attempt is None else attempt
+    now = timezone.now()
+    # Taking the message moves its next attempt later first: a worker that dies while sending leaves it due.
+    taken = OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxMessage.Status.PENDING, attempts=attempt
+    ).update(
+        attempts=attempt + 1,
+        next_attempt_at=retry_at(attempts=attempt + 1, first_after_seconds=_first_retry_after(), now=now),
+    )
+    if not taken:
+        message.refresh_from_db()
         return message
+    message.attempts = attempt + 1
+
+    status_code, error = None, ""
+    try:
+        status_code = _send(message)
+    except (TransientDeliveryError, PermanentDeliveryError) as exc:
+        error = str(exc)[:300]
+        status_code = getattr(exc, "status_code", None)
+        failure = exc
+    except Exception as exc:  # SMTP, template or network errors: worth another attempt
+        error, failure = error_text(exc), TransientDeliveryError(error_text(exc))
+    else:
+        failure = None
+    return _record_attempt(message, status_code=status_code, error=error, failure=failure)
+
+
+def _record_attempt(message: OutboxMessage, *, status_code, error: str, failure) -> OutboxMessage:
+    fields = {"last_error": error}
+    if failure is None:
+        fields.update(
+            status=OutboxMessage.Status.DELIVERED, delivered_at=timezone.now(), next_attempt_at=None
+        )
+    elif isinstance(failure, PermanentDeliveryError) or attempts_exhausted(message.attempts):
+        fields.update(status=OutboxMessage.Status.FAILED, next_attempt_at=None)
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(message=message, status_code=status_code, error=error)
+        OutboxMessage.objects.filter(pk=message.pk).update(**fields)
+    message.refresh_from_db()
+    log = {"event_id": message.event_id, "topic": message.topic, "attempt": message.attempts}
+    if message.status == OutboxMessage.Status.DELIVERED:
+        log_event(logger, "outbox.delivered", **log)
+        return message
+    if message.status == OutboxMessage.Status.FAILED:
+        log_event(logger, "outbox.dead_lettered", logging.ERROR, **log, error=error)
+        return message
+    log_event(
+        logger, "outbox.attempt_failed", logging.WARNING, **log, error=error, next=message.next_attempt_at
+    )
+    raise TransientDeliveryError(error)
+
+
+def _send(message: OutboxMessage) -> int | None:
+    if message.topic == Topic.CLAIM_EMAIL:
+        from .notifications import claim_email_send  # renders with the claims' selectors
+
+        claim_email_send(**message.payload)
+        return None
+    if message.topic == Topic.GIFT_CARD_ISSUED:
+        return _post_webhook(message)
+    raise PermanentDeliveryError(f"No delivery for topic {message.topic!r}.")
+
+
+def _post_webhook(message: OutboxMessage) -> int:
+    if not settings.GIFT_CARD_WEBHOOK_URL:
+        raise PermanentDeliveryError("GIFT_CARD_WEBHOOK_URL is not set.")
     body = json.dumps(
         {"event_id": str(message.event_id), "topic": message.topic, "data": message.payload}
     ).encode()
@@ -53,42 +158,54 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage:
             ),
         },
     )
-    status_code, error = None, ""
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            status_code = response.status
+            return response.status
     except urllib.error.HTTPError as exc:
-        status_code, error = exc.code, exc.reason or ""
+        failure_class = (
+            TransientDeliveryError if exc.code >= 500 or exc.code in (408, 429) else PermanentDeliveryError
+        )
+        failure = failure_class(f"HTTP {exc.code} {exc.reason or ''}".strip())
+        failure.status_code = exc.code
+        raise failure from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        error = str(exc)[:300]
+        raise TransientDeliveryError(str(exc)[:300]) from None
 
-    delivered = status_code is not None and 200 <= status_code < 300
+
+def outbox_sweep() -> int:
+    """Queue the pending messages whose next attempt is due (a lost task, a dead worker, a retry).
+
+    Each is pushed a retry interval later as it is queued, so a sweep never queues one twice while a
+    worker is down, and the oldest due go first.
+    """
+    now = timezone.now()
+    due = list(
+        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", "attempts")[:SWEEP_BATCH]
+    )
+    later = now + timedelta(seconds=_first_retry_after())
+    for message_id, attempts in due:
+        OutboxMessage.objects.filter(pk=message_id, attempts=attempts).update(next_attempt_at=later)
+        outbox_deliver_after_commit(message_id=message_id, attempt=attempts)
+    if due:
+        log_event(logger, "outbox.swept", queued=len(due))
+    return len(due)
+
+
+def outbox_retry(*, message_ids: list[int]) -> int:
+    """A supervisor sends failed messages again: each gets a fresh set of attempts."""
     with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update().get(pk=message_id)
-        DeliveryAttempt.objects.create(message=message, status_code=status_code, error=str(error)[:300])
-        message.attempts += 1
-        if delivered:
-            message.status, message.delivered_at = OutboxMessage.Status.DELIVERED, timezone.now()
-        message.save(update_fields=["attempts", "status", "delivered_at"])
-    if delivered:
-        return message
-    if status_code is None or status_code >= 500 or status_code in (408, 429):
-        raise TransientDeliveryError(f"{status_code or error}")
-    OutboxMessage.objects.filter(pk=message_id).update(status=OutboxMessage.Status.FAILED)
-    message.refresh_from_db()
-    return message
-
-
-def outbox_mark_failed(*, message_id: int) -> None:
-    OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING).update(
-        status=OutboxMessage.Status.FAILED
-    )
-
-
-def outbox_pending(*, older_than_seconds: int) -> list[int]:
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    return list(
-        OutboxMessage.objects.filter(
-            status=OutboxMessage.Status.PENDING, created_at__lt=cutoff, attempts=0
-        ).values_list("pk", flat=True)[:1000]
-    )
+        retried = list(
+            OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxMessage.Status.FAILED).values_list(
+                "pk", flat=True
+            )
+        )
+        OutboxMessage.objects.filter(pk__in=retried).update(
+            status=OutboxMessage.Status.PENDING,
+            attempts=0,
+            next_attempt_at=retry_at(attempts=0, first_after_seconds=_first_retry_after()),
+        )
+        for message_id in retried:
+            outbox_deliver_after_commit(message_id=message_id, attempt=0)
+    return len(retried)

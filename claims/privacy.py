@@ -6,20 +6,34 @@ status changes and times. Names, contact details, addresses, uploads and free-te
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Claim, ClaimDocument, ClaimStatus, Replacement
+from .models import (
+    CLOSED_STATUSES,
+    DOCUMENTS_FOLDER,
+    Claim,
+    ClaimDocument,
+    Replacement,
+    document_storage,
+)
+from .recovery import log_event
 
-CLOSED_STATUSES = (ClaimStatus.REJECTED, ClaimStatus.FULFILLED, ClaimStatus.CANCELLED)
+logger = logging.getLogger(__name__)
 ERASED = "erased"
+# A file younger than this may belong to a claim whose transaction has not committed yet.
+ORPHAN_GRACE = timedelta(hours=1)
+# Uploads are stored in a folder per day: the sweep looks at this many of the latest days.
+ORPHAN_SWEEP_DAYS = 3
 
 
 def claims_closed_before(*, closed_before: datetime):
+    """Closed before ``closed_before``: by the time the claim closed, whatever was saved on it since."""
     return Claim.objects.filter(
-        status__in=CLOSED_STATUSES, updated_at__lt=closed_before, personal_data_erased_at__isnull=True
+        status__in=CLOSED_STATUSES, closed_at__lt=closed_before, personal_data_erased_at__isnull=True
     )
 
 
@@ -53,3 +67,28 @@ def claims_erase_personal_data(*, closed_before: datetime) -> int:
     for claim_id in claims_closed_before(closed_before=closed_before).values_list("pk", flat=True).iterator():
         erased += claim_erase_personal_data(claim_id=claim_id)
     return erased
+
+
+def documents_orphaned_delete(*, now: datetime | None = None) -> int:
+    """Delete stored uploads that no claim kept: its transaction failed after the files were stored,
+    or its process died in between. Files are stored before the claim's transaction, so this is the
+    cleanup of last resort; the claim's own failure path deletes its files itself."""
+    now = now or timezone.now()
+    storage = document_storage()
+    deleted = 0
+    for days_ago in range(ORPHAN_SWEEP_DAYS):
+        folder = f"{DOCUMENTS_FOLDER}/{(now - timedelta(days=days_ago)).date().isoformat()}"
+        try:
+            _folders, files = storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        names = [f"{folder}/{file}" for file in files]
+        kept = set(ClaimDocument.objects.filter(file__in=names).values_list("file", flat=True))
+        for name in names:
+            if name in kept or storage.get_modified_time(name) > now - ORPHAN_GRACE:
+                continue
+            storage.delete(name)
+            deleted += 1
+    if deleted:
+        log_event(logger, "documents.orphans_deleted", count=deleted)
+    return deleted

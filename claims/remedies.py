@@ -8,23 +8,31 @@ once; running ``remedy_issue`` twice for a claim changes nothing the second time
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from config.api import ApplicationError, in_sentence
 from recalls.models import Remedy
-from recalls.selectors import market_rule_get
 
-from .models import Claim, ClaimEvent, ClaimStatus, GiftCard, OutboxMessage, Refund, Replacement
+from .dispatch import remedy_issue_after_commit
+from .models import (
+    REMEDY_DUE_STATUSES,
+    Claim,
+    ClaimEvent,
+    ClaimStatus,
+    GiftCard,
+    OutboxMessage,
+    Refund,
+    Replacement,
+)
+from .outbox import outbox_put
+from .recovery import attempts_exhausted, error_text, log_event, retry_at
 from .references import CROCKFORD, random_crockford
 from .services import claim_advance, claim_lock, claim_transition
-from .signals import outbox_message_created, send_on_commit
 
 logger = logging.getLogger(__name__)
 Actor = ClaimEvent.Actor
@@ -45,27 +53,37 @@ def _remedy_event(
 
 
 def remedy_issue(*, claim_id: int) -> Claim:
-    """Issue the claim's remedy if it is due; return early if it is issued already or not due."""
+    """Issue the claim's remedy on its accepted terms if it is due; return early if it is issued
+    already or not due."""
     with transaction.atomic():
         claim = claim_lock(claim_id=claim_id)
-        if claim.status not in (ClaimStatus.APPROVED, ClaimStatus.FULFILLING):
+        if claim.status not in REMEDY_DUE_STATUSES:
             return claim  # cancelled, held for disposal or review, or done already
-        rule = market_rule_get(recall=claim.recall, country=claim.country)
-        if rule is None:
+        if claim.terms_remedy != claim.remedy:
             raise ApplicationError(
-                "market_rule_missing",
-                _("%(recall)s has no rule for %(country)s.")
-                % {"recall": claim.recall.code, "country": claim.country},
+                "terms_missing",
+                _("%(reference)s was approved without terms.") % {"reference": claim.reference},
+                status_code=409,
             )
         if claim.remedy == Remedy.GIFT_CARD:
-            _issue_gift_card(claim, amount=rule.gift_card_amount, currency=rule.gift_card_currency)
-            return claim
-        if claim.status == ClaimStatus.APPROVED:
-            claim_transition(claim=claim, to=ClaimStatus.FULFILLING, actor_kind=Actor.SYSTEM)
-        if claim.remedy == Remedy.REPLACEMENT:
-            _order_replacement(claim, model=rule.replacement_model or claim.model)
+            _issue_gift_card(claim, amount=claim.terms_amount, currency=claim.terms_currency)
         else:
-            _instruct_refund(claim, amount=rule.refund_amount, currency=rule.refund_currency)
+            if claim.status == ClaimStatus.APPROVED:
+                claim_transition(claim=claim, to=ClaimStatus.FULFILLING, actor_kind=Actor.SYSTEM)
+            if claim.remedy == Remedy.REPLACEMENT:
+                _order_replacement(claim, model=claim.terms_replacement_model)
+            else:
+                _instruct_refund(claim, amount=claim.terms_amount, currency=claim.terms_currency)
+            # Issued: the claim now waits for the warehouse or finance, not for the sweep.
+            Claim.objects.filter(pk=claim.pk).update(remedy_retry_at=None)
+    log_event(
+        logger,
+        "remedy.issued",
+        claim=claim.reference,
+        remedy=claim.remedy,
+        amount=claim.terms_amount,
+        currency=claim.terms_currency,
+    )
     return claim
 
 
@@ -93,8 +111,8 @@ def _issue_gift_card(claim: Claim, *, amount, currency: str) -> None:
         note_params={"amount": str(amount), "currency": currency},
     )
     if settings.GIFT_CARD_WEBHOOK_URL:
-        message = OutboxMessage.objects.create(
-            topic="gift_card.issued",
+        outbox_put(
+            topic=OutboxMessage.Topic.GIFT_CARD_ISSUED,
             payload={
                 "claim_reference": claim.reference,
                 "code": card.code,
@@ -103,7 +121,6 @@ def _issue_gift_card(claim: Claim, *, amount, currency: str) -> None:
                 "issued_at": card.issued_at.isoformat(),
             },
         )
-        send_on_commit(outbox_message_created, OutboxMessage, message_id=message.pk)
     path = (
         [ClaimStatus.FULFILLED]
         if claim.status == ClaimStatus.FULFILLING
@@ -285,16 +302,40 @@ def _claim_with_remedy(reference: str, remedy: str) -> Claim:
 
 # --- Recovery -------------------------------------------------------------------------------------
 
+SWEEP_BATCH = 500
 
-def claims_stuck(*, older_than: timedelta) -> list[int]:
-    """Claims whose remedy is due but was not issued: a lost message, a worker killed mid-task."""
-    cutoff = timezone.now() - older_than
-    missing_record = (
-        Q(remedy=Remedy.GIFT_CARD, gift_card__isnull=True)
-        | Q(remedy=Remedy.REPLACEMENT, replacement__isnull=True)
-        | Q(remedy=Remedy.REFUND, refund__isnull=True)
+
+def remedies_sweep_due() -> list[int]:
+    """Claims whose remedy is due and not issued by its retry time: a lost message, a killed worker, a
+    failing remedy. Each moves its next retry later (doubling) as it is queued, so a remedy that keeps
+    failing never holds back newer ones; after ``RETRY_MAX_ATTEMPTS`` it is dead-lettered."""
+    now = timezone.now()
+    due = list(
+        Claim.objects.filter(remedy_retry_at__lte=now)
+        .order_by("remedy_retry_at")
+        .values_list("pk", "reference", "remedy_attempts")[:SWEEP_BATCH]
     )
-    stuck = Claim.objects.filter(updated_at__lt=cutoff).filter(
-        Q(status=ClaimStatus.APPROVED) | (Q(status=ClaimStatus.FULFILLING) & missing_record)
-    )
-    return list(stuck.order_by("updated_at").values_list("pk", flat=True)[:1000])
+    requeued = []
+    for claim_id, reference, attempts in due:
+        attempts += 1
+        if attempts_exhausted(attempts):
+            Claim.objects.filter(pk=claim_id).update(
+                remedy_attempts=attempts, remedy_retry_at=None, remedy_failed_at=now
+            )
+            log_event(logger, "remedy.dead_lettered", logging.ERROR, claim=reference, attempts=attempts)
+            continue
+        next_at = retry_at(
+            attempts=attempts, first_after_seconds=settings.REMEDY_SWEEP_AFTER_SECONDS, now=now
+        )
+        Claim.objects.filter(pk=claim_id).update(remedy_attempts=attempts, remedy_retry_at=next_at)
+        remedy_issue_after_commit(claim_id=claim_id)
+        requeued.append(claim_id)
+        log_event(logger, "remedy.requeued", logging.WARNING, claim=reference, attempt=attempts, next=next_at)
+    return requeued
+
+
+def remedy_failure_record(*, claim_id: int, exc: BaseException) -> None:
+    """What went wrong with an attempt, for supervisors; the sweep tries again at the claim's retry time."""
+    Claim.objects.filter(pk=claim_id).update(remedy_last_error=error_text(exc))
+    reference = Claim.objects.filter(pk=claim_id).values_list("reference", flat=True).first()
+    log_event(logger, "remedy.attempt_failed", logging.ERROR, claim=reference, error=error_text(exc))

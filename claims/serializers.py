@@ -55,6 +55,15 @@ class FulfilmentSerializer(serializers.Serializer):
     status = serializers.CharField(required=False)
 
 
+class TermsSerializer(serializers.Serializer):
+    """What the claim was approved on; its remedy is issued on these, whatever a market rule says later."""
+
+    remedy = serializers.ChoiceField(choices=Remedy.choices)
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True, coerce_to_string=True)
+    currency = serializers.CharField(allow_null=True)
+    replacement_model = serializers.CharField(allow_null=True)
+
+
 class ClaimSerializer(serializers.ModelSerializer):
     recall = serializers.CharField(source="recall.code")
     model_number = serializers.CharField(source="model.model_number")
@@ -63,6 +72,7 @@ class ClaimSerializer(serializers.ModelSerializer):
     events = serializers.SerializerMethodField()
     disposal = serializers.SerializerMethodField()
     fulfilment = serializers.SerializerMethodField()
+    terms = TermsSerializer(allow_null=True, read_only=True, help_text="Null until approved.")
 
     class Meta:
         model = Claim
@@ -79,6 +89,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "events",
             "disposal",
             "fulfilment",
+            "terms",
         ]
 
     @extend_schema_field(ClaimEventSerializer(many=True))

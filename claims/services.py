@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -22,17 +21,24 @@ from recalls.models import MarketRule, ProductModel, Recall, Remedy
 from recalls.selectors import batch_covering_serial, market_rule_get, recall_for_model_in_country
 from recalls.services import country_require, product_model_require, serial_require
 
-from . import signals
+from .dispatch import remedy_issue_after_commit
 from .models import (
+    CLOSED_STATUSES,
     RELEASED_STATUSES,
+    REMEDY_DUE_STATUSES,
     TRANSITIONS,
     Claim,
     ClaimDocument,
     ClaimEvent,
     ClaimFlag,
     ClaimStatus,
+    document_storage,
     hash_token,
+    new_document_name,
 )
+from .notifications import STATUS_EMAILS
+from .outbox import claim_email_owe
+from .recovery import log_event, retry_at
 from .references import new_access_token, new_claim_reference
 from .uploads import CleanUpload, clean_upload
 
@@ -62,10 +68,12 @@ def claim_transition(
     note: str = "",
     note_params: dict[str, str] | None = None,
     public: bool = True,
+    remedy_due: bool = False,
 ) -> Claim:
     """Move a claim to ``to`` if the transition table allows it, writing its event.
 
     ``note`` is an agent's free text, or with ``note_params`` a message of the system (see ``ClaimEvent``).
+    ``remedy_due``: the claim's remedy is to be issued now (see ``claim_advance``).
     The caller holds the claim's row lock (``claim_lock``) inside a transaction.
     """
     return claim_advance(
@@ -76,6 +84,7 @@ def claim_transition(
         note=note,
         note_params=note_params,
         public=public,
+        remedy_due=remedy_due,
     )
 
 
@@ -89,11 +98,17 @@ def claim_advance(
     note_params: dict[str, str] | None = None,
     public: bool = True,
     cause: Sequence[ClaimEvent] = (),
+    remedy_due: bool = False,
+    fields: Sequence[str] = (),
 ) -> Claim:
     """Move a claim through ``path``, every step checked against the transition table, in one write.
 
     One UPDATE and one INSERT of all events: the status changes, with ``cause`` (events that moved the
     claim, such as the remedy issued) written just before the last step. ``note`` goes on the first step.
+    The same UPDATE writes the claim's other ``fields`` (set on ``claim`` by the caller), the time it
+    closed, and its remedy's recovery: ``remedy_due`` has the remedy issued once this commits, with
+    the sweep as a backstop; a claim whose remedy is no longer due is no longer swept. E-mails the
+    customer is owed for the new status are written to the outbox in the same transaction.
     The caller holds the claim's row lock (``claim_lock``) inside a transaction.
     """
     events, status = [], claim.status
@@ -125,18 +140,26 @@ def claim_advance(
             )
         )
         status = to
-    claim.status, claim.updated_at = status, timezone.now()
-    Claim.objects.filter(pk=claim.pk).update(status=claim.status, updated_at=claim.updated_at)
+    now = timezone.now()
+    claim.status, claim.updated_at = status, now
+    changes = ["status", "updated_at", *fields]
+    if status in CLOSED_STATUSES:
+        claim.closed_at = now
+        changes.append("closed_at")
+    if remedy_due:
+        claim.remedy_retry_at = retry_at(attempts=0, first_after_seconds=settings.REMEDY_SWEEP_AFTER_SECONDS)
+        claim.remedy_attempts, claim.remedy_last_error, claim.remedy_failed_at = 0, "", None
+        changes += ["remedy_retry_at", "remedy_attempts", "remedy_last_error", "remedy_failed_at"]
+    elif status not in REMEDY_DUE_STATUSES and claim.remedy_retry_at is not None:
+        claim.remedy_retry_at = None
+        changes.append("remedy_retry_at")
+    Claim.objects.filter(pk=claim.pk).update(**{name: getattr(claim, name) for name in changes})
     ClaimEvent.objects.bulk_create(events)
     for event in events:
-        if event.kind == ClaimEvent.Kind.STATUS_CHANGED:
-            signals.send_on_commit(
-                signals.claim_status_changed,
-                Claim,
-                claim_id=claim.pk,
-                old=event.old_status,
-                new=event.new_status,
-            )
+        if event.kind == ClaimEvent.Kind.STATUS_CHANGED and event.new_status in STATUS_EMAILS:
+            claim_email_owe(claim_id=claim.pk, template=STATUS_EMAILS[event.new_status])
+    if remedy_due:
+        remedy_issue_after_commit(claim_id=claim.pk)
     return claim
 
 
@@ -145,13 +168,44 @@ def claim_lock(*, claim_id: int) -> Claim:
     # model or this claim must not wait for it.
     return (
         Claim.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("recall", "model")
+        .select_related("recall", "model", "terms_replacement_model")
         .get(pk=claim_id)
     )
 
 
 def _market_rule(claim: Claim) -> MarketRule | None:
     return market_rule_get(recall=claim.recall, country=claim.country)
+
+
+def _accept_terms(claim: Claim, rule: MarketRule | None) -> list[str]:
+    """Set on ``claim`` the terms it will be fulfilled on, as its market offers them now.
+
+    Returns the fields set, for the caller's UPDATE. A remedy the market no longer offers cannot be
+    approved: the claim stays as it is, and the agent is told why.
+    """
+    if rule is None or claim.remedy not in rule.remedies:
+        raise ApplicationError(
+            "remedy_not_offered",
+            _("In %(country)s this recall no longer offers the remedy the customer chose (%(remedy)s).")
+            % {"country": country_label(claim.country), "remedy": Remedy(claim.remedy).label},
+            status_code=409,
+        )
+    claim.terms_remedy = claim.remedy
+    claim.terms_amount, claim.terms_currency, claim.terms_replacement_model = None, "", None
+    if claim.remedy == Remedy.GIFT_CARD:
+        claim.terms_amount, claim.terms_currency = rule.gift_card_amount, rule.gift_card_currency
+    elif claim.remedy == Remedy.REFUND:
+        claim.terms_amount, claim.terms_currency = rule.refund_amount, rule.refund_currency
+    else:
+        claim.terms_replacement_model = rule.replacement_model or claim.model
+    claim.terms_accepted_at = timezone.now()
+    return [
+        "terms_remedy",
+        "terms_amount",
+        "terms_currency",
+        "terms_replacement_model",
+        "terms_accepted_at",
+    ]
 
 
 def _approve_locked(
@@ -163,16 +217,26 @@ def _approve_locked(
     note_params: dict[str, str] | None = None,
     rule: MarketRule | None = None,
 ) -> Claim:
-    claim_transition(
-        claim=claim,
-        to=ClaimStatus.APPROVED,
-        actor_kind=actor_kind,
-        actor_id=actor_id,
-        note=note,
-        note_params=note_params,
-    )
+    """Approve on the market's terms of today; the remedy is due at once unless the market wants the
+    unit disposed of first and no centre has confirmed it yet."""
     rule = rule or _market_rule(claim)
-    if rule is not None and rule.disposal_before_remedy:
+    terms = _accept_terms(claim, rule)
+    approve = {
+        "actor_kind": actor_kind,
+        "actor_id": actor_id,
+        "note": note,
+        "note_params": note_params,
+        "fields": terms,
+    }
+    if not rule.disposal_before_remedy:
+        claim_advance(claim=claim, path=[ClaimStatus.APPROVED], remedy_due=True, **approve)
+    elif claim.disposal_confirmed_at is not None:
+        # The unit was handed in before the approval: nothing left to wait for.
+        claim_advance(
+            claim=claim, path=[ClaimStatus.APPROVED, ClaimStatus.FULFILLING], remedy_due=True, **approve
+        )
+    else:
+        claim_advance(claim=claim, path=[ClaimStatus.APPROVED], **approve)
         claim_transition(
             claim=claim,
             to=ClaimStatus.AWAITING_DISPOSAL,
@@ -182,14 +246,17 @@ def _approve_locked(
             ),
             note_params={},
         )
-    else:
-        claim_remedy_due(claim=claim)
+    log_event(
+        logger,
+        "claim.approved",
+        claim=claim.reference,
+        actor=f"{actor_kind}:{actor_id}" if actor_id else actor_kind,
+        status=claim.status,
+        remedy=claim.terms_remedy,
+        amount=claim.terms_amount,
+        currency=claim.terms_currency,
+    )
     return claim
-
-
-def claim_remedy_due(*, claim: Claim) -> None:
-    """Once committed, have the remedy issued (the claims app's receiver queues the task)."""
-    signals.send_on_commit(signals.remedy_due, Claim, claim_id=claim.pk)
 
 
 def claim_approve(*, claim: Claim, agent_id: str, note: str = "") -> Claim:
@@ -203,19 +270,21 @@ def claim_reject(*, claim: Claim, agent_id: str, reason: str) -> Claim:
         raise _validation_error("reason", _("Say why the claim is rejected; the customer is told."))
     with transaction.atomic():
         claim = claim_lock(claim_id=claim.pk)
-        return claim_transition(
+        claim_transition(
             claim=claim,
             to=ClaimStatus.REJECTED,
             actor_kind=Actor.AGENT,
             actor_id=agent_id,
             note=reason.strip(),
         )
+    log_event(logger, "claim.rejected", claim=claim.reference, actor=f"agent:{agent_id}")
+    return claim
 
 
 def claim_mark_for_review(*, claim: Claim, agent_id: str, note: str = "") -> Claim:
     with transaction.atomic():
         claim = claim_lock(claim_id=claim.pk)
-        return claim_transition(
+        claim_transition(
             claim=claim,
             to=ClaimStatus.NEEDS_REVIEW,
             actor_kind=Actor.AGENT,
@@ -223,13 +292,17 @@ def claim_mark_for_review(*, claim: Claim, agent_id: str, note: str = "") -> Cla
             note=note,
             public=False,
         )
+    log_event(logger, "claim.sent_back_to_review", claim=claim.reference, actor=f"agent:{agent_id}")
+    return claim
 
 
 def claim_cancel(*, claim: Claim) -> Claim:
     """The customer withdraws the claim; possible until the remedy is being issued."""
     with transaction.atomic():
         claim = claim_lock(claim_id=claim.pk)
-        return claim_transition(claim=claim, to=ClaimStatus.CANCELLED, actor_kind=Actor.CUSTOMER)
+        claim_transition(claim=claim, to=ClaimStatus.CANCELLED, actor_kind=Actor.CUSTOMER)
+    log_event(logger, "claim.cancelled", claim=claim.reference, actor="customer")
+    return claim
 
 
 def claim_flag(*, claim: Claim, reason: str, detail: str = "", related_claim: Claim | None = None) -> Claim:
@@ -253,6 +326,27 @@ def claim_flag(*, claim: Claim, reason: str, detail: str = "", related_claim: Cl
             note=gettext_noop("Held for a check by our support team."),
             note_params={},
         )
+    log_event(logger, "claim.flagged", claim=claim.reference, reason=reason, detail=detail)
+    return claim
+
+
+def claim_remedy_retry(*, claim: Claim, actor_id: str) -> Claim:
+    """A supervisor tries a dead-lettered remedy again, with a fresh set of attempts."""
+    with transaction.atomic():
+        claim = claim_lock(claim_id=claim.pk)
+        if claim.status not in REMEDY_DUE_STATUSES:
+            raise ApplicationError(
+                "invalid_transition",
+                _("%(reference)s has no remedy waiting to be issued.") % {"reference": claim.reference},
+                status_code=409,
+            )
+        claim.remedy_retry_at = retry_at(attempts=0, first_after_seconds=settings.REMEDY_SWEEP_AFTER_SECONDS)
+        claim.remedy_attempts, claim.remedy_last_error, claim.remedy_failed_at = 0, "", None
+        claim.save(
+            update_fields=["remedy_retry_at", "remedy_attempts", "remedy_last_error", "remedy_failed_at"]
+        )
+        remedy_issue_after_commit(claim_id=claim.pk)
+    log_event(logger, "remedy.retry_requested", claim=claim.reference, actor=f"agent:{actor_id}")
     return claim
 
 
@@ -314,6 +408,16 @@ def _decide_recall(
             _("In %(country)s this recall offers: %(remedies)s.")
             % {"country": country_label(country), "remedies": remedies},
         )
+    if not recall.claims_open():
+        raise ApplicationError(
+            "claim_window_closed",
+            _(
+                "Claims under this recall closed on %(date)s. The unit is still dangerous: stop using it "
+                "and take it to a certified recycling centre."
+            )
+            % {"date": formats.date_format(recall.claim_deadline, "DATE_FORMAT")},
+            status_code=422,
+        )
     if coverage is None and serial and not has_proof:
         raise ApplicationError(
             "serial_not_recalled",
@@ -327,20 +431,48 @@ def _decide_recall(
     return _Decision(recall=recall, market_rule=rule, serial_recalled=coverage is not None)
 
 
-def _store_documents(claim: Claim, cleaned: dict[str, CleanUpload], stored: list[str]) -> None:
-    for kind, upload in cleaned.items():
-        document = ClaimDocument(
+def _store_uploads(cleaned: dict[str, CleanUpload]) -> dict[str, str]:
+    """Write the uploads to storage before any transaction: a slow bucket must not hold the database's
+    locks. Names are dated, so ``documents_orphaned_delete`` finds what a failed claim left behind."""
+    stored: dict[str, str] = {}
+    try:
+        for kind, upload in cleaned.items():
+            stored[kind] = document_storage().save(
+                new_document_name(upload.content_type), ContentFile(upload.content)
+            )
+    except BaseException:
+        _delete_stored(list(stored.values()))
+        raise
+    return stored
+
+
+def _create_documents(claim: Claim, cleaned: dict[str, CleanUpload], stored: dict[str, str]) -> None:
+    ClaimDocument.objects.bulk_create(
+        ClaimDocument(
             claim=claim,
             kind=kind,
+            file=stored[kind],
             content_type=upload.content_type,
             sha256=upload.sha256,
             size=upload.size,
             width=upload.width,
             height=upload.height,
         )
-        document.file.save("upload", ContentFile(upload.content), save=False)
-        stored.append(document.file.name)
-        document.save()
+        for kind, upload in cleaned.items()
+    )
+
+
+def _serialise_on_receipt(cleaned: dict[str, CleanUpload]) -> None:
+    """Claims sending the same receipt at once take turns, so the second sees the first's document.
+
+    PostgreSQL: a transaction-scoped advisory lock on the receipt's hash. SQLite runs one writing
+    transaction at a time already (IMMEDIATE).
+    """
+    proof = cleaned.get(ClaimDocument.Kind.PROOF_OF_PURCHASE)
+    if proof is None or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(proof.sha256[:15], 16)])
 
 
 def _flag_duplicate_receipts(claim: Claim, cleaned: dict[str, CleanUpload]) -> bool:
@@ -421,13 +553,48 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
         has_proof=ClaimDocument.Kind.PROOF_OF_PURCHASE in cleaned,
     )
     token = new_access_token()
-    for _attempt in range(5):
-        claim = _new_claim(
-            submission, model=model, country=country, serial=serial, decision=decision, token=token
+    stored = _store_uploads(cleaned)
+    try:
+        claim = _claim_insert(
+            submission,
+            model=model,
+            serial=serial,
+            decision=decision,
+            token=token,
+            cleaned=cleaned,
+            stored=stored,
         )
-        stored: list[str] = []
+    except BaseException:
+        _delete_stored(list(stored.values()))
+        raise
+    log_event(
+        logger,
+        "claim.submitted",
+        claim=claim.reference,
+        recall=claim.recall.code,
+        country=claim.country,
+        status=claim.status,
+        serial_recalled=claim.serial_recalled,
+    )
+    return SubmittedClaim(claim=claim, access_token=token)
+
+
+def _claim_insert(
+    submission: ClaimSubmission,
+    *,
+    model: ProductModel,
+    serial: str,
+    decision: _Decision,
+    token: str,
+    cleaned: dict[str, CleanUpload],
+    stored: dict[str, str],
+) -> Claim:
+    """The claim's one transaction: database work only, its files are stored already."""
+    for _attempt in range(5):
+        claim = _new_claim(submission, model=model, serial=serial, decision=decision, token=token)
         try:
             with transaction.atomic():
+                _serialise_on_receipt(cleaned)
                 # The first write: if the database refuses it, there is nothing else to undo.
                 claim.save()
                 ClaimEvent.objects.create(
@@ -436,7 +603,7 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
                     actor_kind=Actor.CUSTOMER,
                     new_status=claim.status,
                 )
-                _store_documents(claim, cleaned, stored)
+                _create_documents(claim, cleaned, stored)
                 flagged = _flag_duplicate_receipts(claim, cleaned)
                 flagged = _flag_many_claims_from_contact(claim) or flagged
                 if decision.serial_recalled and not flagged:
@@ -447,10 +614,9 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
                         note_params={},
                         rule=decision.market_rule,
                     )
-                signals.send_on_commit(signals.claim_submitted, Claim, claim_id=claim.pk)
-            return SubmittedClaim(claim=claim, access_token=token)
+                claim_email_owe(claim_id=claim.pk, template="received")
+            return claim
         except IntegrityError:
-            _delete_stored(stored)
             # duplicate_serial is held by a unique index, so it holds under concurrency too.
             if (
                 serial
@@ -462,32 +628,24 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
             if not Claim.objects.filter(reference=claim.reference).exists():
                 raise
             # 40 random bits of the reference collided: draw again.
-        except BaseException:
-            _delete_stored(stored)
-            raise
     raise RuntimeError("Could not draw a free claim reference.")
 
 
 def _delete_stored(names: list[str]) -> None:
+    storage = document_storage()
     for name in names:
-        default_storage.delete(name)
+        storage.delete(name)
 
 
 def _new_claim(
-    submission: ClaimSubmission,
-    *,
-    model: ProductModel,
-    country: str,
-    serial: str,
-    decision: _Decision,
-    token: str,
+    submission: ClaimSubmission, *, model: ProductModel, serial: str, decision: _Decision, token: str
 ) -> Claim:
     return Claim(
         reference=new_claim_reference(),
         recall=decision.recall,
         model=model,
         serial=serial,
-        country=country,
+        country=decision.market_rule.country,
         remedy=submission.remedy,
         serial_recalled=decision.serial_recalled,
         customer_name=submission.name.strip(),

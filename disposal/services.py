@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -12,13 +13,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from claims.models import Claim, ClaimEvent, ClaimFlag, ClaimStatus
-from claims.services import claim_flag, claim_lock, claim_remedy_due, claim_transition
+from claims.recovery import log_event
+from claims.services import claim_flag, claim_lock, claim_transition
 from config.api import ApplicationError
 from recalls.countries import is_country, normalise_country
 from recalls.selectors import batch_covering_serial
 from recalls.services import serial_require
 
 from .models import DisposalConfirmation, FacilityCertification, RecyclingFacility, hash_facility_token
+
+logger = logging.getLogger(__name__)
 
 # A received_at this far ahead of the server's clock is a typo, not clock skew.
 CLOCK_SKEW = datetime.timedelta(minutes=10)
@@ -189,15 +193,34 @@ def disposal_confirm(
             note=HANDED_IN_NOTES[condition],
             note_params={"facility": facility.name},
         )
+        # The claim knows its unit is gone, whatever its status: an approval later need not wait.
+        claim.disposal_confirmed_at = confirmation.received_at
+        Claim.objects.filter(pk=claim.pk).update(disposal_confirmed_at=claim.disposal_confirmed_at)
         flagged = _check_observed_serial(claim, observed) if not claim.serial else False
+        if facility.country != claim.country:
+            claim_flag(
+                claim=claim,
+                reason=ClaimFlag.Reason.DISPOSED_ABROAD,
+                detail=f"Handed in at {facility.name} in {facility.country}; the claim is for {claim.country}.",
+            )
+            flagged = True
         if claim.status == ClaimStatus.AWAITING_DISPOSAL and not flagged:
             claim_transition(
                 claim=claim,
                 to=ClaimStatus.FULFILLING,
                 actor_kind=ClaimEvent.Actor.FACILITY,
                 actor_id=str(facility.pk),
+                remedy_due=True,
             )
-            claim_remedy_due(claim=claim)
+    log_event(
+        logger,
+        "disposal.confirmed",
+        claim=claim.reference,
+        facility=facility.pk,
+        condition=condition,
+        status=claim.status,
+        flagged=flagged,
+    )
     return DisposalResult(confirmation, created=True)
 
 
@@ -206,7 +229,7 @@ def _check_observed_serial(claim: Claim, observed: str) -> bool:
     claim.serial = observed  # from now on, a new claim for this unit is a duplicate_serial
     try:
         with transaction.atomic():
-            claim.save(update_fields=["serial", "updated_at"])
+            claim.save(update_fields=["serial"])
     except IntegrityError:  # another open claim holds this serial
         claim.serial = ""
         other = (
@@ -229,5 +252,5 @@ def _check_observed_serial(claim: Claim, observed: str) -> bool:
         )
         return True
     claim.serial_recalled = True
-    claim.save(update_fields=["serial_recalled", "updated_at"])
+    claim.save(update_fields=["serial_recalled"])
     return False

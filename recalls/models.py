@@ -1,3 +1,4 @@
+import datetime
 import re
 
 from django.core.exceptions import ValidationError
@@ -56,7 +57,9 @@ class Recall(models.Model):
     title = models.CharField(max_length=200)
     hazard = models.TextField()
     announced_on = models.DateField()
-    claim_deadline = models.DateField(null=True, blank=True)
+    claim_deadline = models.DateField(
+        null=True, blank=True, help_text="The last day (UTC) new claims are taken; empty: no deadline."
+    )
     active = models.BooleanField(default=True)
     is_demo = models.BooleanField(default=False, help_text="Demo data, not a real recall programme.")
     models = models.ManyToManyField(ProductModel, related_name="recalls", blank=True)
@@ -66,6 +69,11 @@ class Recall(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def claims_open(self, *, today: datetime.date | None = None) -> bool:
+        """New claims are taken until the end of the deadline's day, UTC."""
+        today = today or datetime.datetime.now(datetime.UTC).date()
+        return self.claim_deadline is None or today <= self.claim_deadline
 
 
 class MarketRule(models.Model):

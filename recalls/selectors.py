@@ -76,7 +76,7 @@ def _covering_sql(range_splits: int) -> str:
     )
     rule_columns = ", ".join(f"mr.{c}" for c in _MARKET_RULE_COLUMNS)
     return f"""
-        SELECT b.id, r.id, r.code, r.announced_on, {rule_columns}
+        SELECT b.id, r.id, r.code, r.announced_on, r.claim_deadline, {rule_columns}
         FROM {tables["batch"]} b
         JOIN {tables["recall"]} r ON r.id = b.recall_id
         JOIN {tables["market"]} m ON m.batch_id = b.id
@@ -107,8 +107,14 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
         row = cursor.fetchone()
     if row is None:
         return None
-    batch_id, recall_id, code, announced_on, *rule = row
-    recall = Recall(id=recall_id, code=code, announced_on=announced_on, active=True)
+    batch_id, recall_id, code, announced_on, claim_deadline, *rule = row
+    recall = Recall(
+        id=recall_id,
+        code=code,
+        announced_on=Recall._meta.get_field("announced_on").to_python(announced_on),
+        claim_deadline=Recall._meta.get_field("claim_deadline").to_python(claim_deadline),
+        active=True,
+    )
     market_rule = None
     if rule[0] is not None:
         # Raw rows carry the database's own types (SQLite: 0/1, floats): let the fields read them.

@@ -50,3 +50,6 @@ class SerialCheckOutputSerializer(serializers.Serializer):
     model_number = serializers.CharField(source="model.model_number")
     serial = serializers.CharField()
     remedies = serializers.ListField(child=serializers.ChoiceField(choices=Remedy.choices))
+    claims_open = serializers.BooleanField(
+        help_text="False once the recall's claim deadline has passed: the unit is still dangerous."
+    )

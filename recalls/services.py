@@ -37,6 +37,11 @@ class SerialCheck:
     def remedies(self) -> list[str]:
         return self.market_rule.remedies if self.market_rule else []
 
+    @property
+    def claims_open(self) -> bool:
+        """A recalled unit can still be claimed: its recall's claim deadline has not passed."""
+        return self.recall is not None and self.recall.claims_open()
+
 
 def product_model_require(*, model_number: str) -> ProductModel:
     model = product_model_get(model_number=model_number)

@@ -72,6 +72,7 @@ class ClaimFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "claims.Claim"
+        skip_postgeneration_save = True
 
     reference = factory.Sequence(lambda n: f"RC-T{n:07d}")
     recall = factory.SubFactory(RecallFactory)
@@ -87,6 +88,31 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     city = "Springfield"
     postal_code = "12345"
     access_token_hash = "0" * 64
+
+    @factory.post_generation
+    def accepted_terms(claim, create, extracted, **kwargs):
+        """A claim made approved (or later) carries the terms its market offers, as an approval
+        records them; one made approved has its remedy due, as if its task had been lost."""
+        from claims.models import ClaimStatus
+        from claims.services import _accept_terms
+        from recalls.selectors import market_rule_get
+
+        approved = {
+            ClaimStatus.APPROVED,
+            ClaimStatus.AWAITING_DISPOSAL,
+            ClaimStatus.FULFILLING,
+            ClaimStatus.FULFILLED,
+        }
+        if not create or claim.status not in approved or claim.terms_remedy:
+            return
+        rule = market_rule_get(recall=claim.recall, country=claim.country)
+        if rule is None or claim.remedy not in rule.remedies:
+            return
+        fields = _accept_terms(claim, rule)
+        if claim.status == ClaimStatus.APPROVED:
+            claim.remedy_retry_at = claim.terms_accepted_at
+            fields.append("remedy_retry_at")
+        claim.save(update_fields=fields)
 
 
 def facility_with_token(name="Centre A", country="US", expires_on=None, **kwargs):

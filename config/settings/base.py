@@ -150,8 +150,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Recall programme <re
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Celery ---------------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
-if CELERY_BROKER_URL.startswith("filesystem://"):
+# The embedded broker: kombu's file-system transport, with messages written atomically (config.broker).
+EMBEDDED_BROKER_URL = "atomicfs://localhost//"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=EMBEDDED_BROKER_URL)
+if CELERY_BROKER_URL.startswith(("atomicfs://", "filesystem://")):
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
@@ -165,6 +167,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.01,
     }
 else:
+    # A message not acknowledged within this time is delivered again: no countdown comes near it
+    # (retries wait in the database), and no task runs longer than CELERY_TASK_TIME_LIMIT.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_SERIALIZER = "json"
@@ -185,13 +189,28 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_ROUTES = {
     "claims.tasks.remedy_issue_task": {"queue": "remedies"},
     "claims.tasks.remedies_sweep": {"queue": "remedies"},
-    "claims.tasks.claim_email": {"queue": "notifications"},
     "claims.tasks.outbox_deliver_task": {"queue": "notifications"},
+    "claims.tasks.outbox_sweep_task": {"queue": "notifications"},
 }
+
+
+def _every(seconds: float, task: str) -> dict:
+    # A run not started within its interval is dropped: sweeps do not pile up while workers are down.
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds * 0.9}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "remedies-sweep": {"task": "claims.tasks.remedies_sweep", "schedule": 60.0},
+    "remedies-sweep": _every(60.0, "claims.tasks.remedies_sweep"),
+    "outbox-sweep": _every(60.0, "claims.tasks.outbox_sweep_task"),
+    "idempotency-purge": _every(3600.0, "claims.tasks.idempotency_purge_task"),
+    "orphaned-documents-sweep": _every(3600.0, "claims.tasks.documents_orphaned_sweep_task"),
 }
+# A due remedy not issued this long after it became due is queued again by the sweep; each further
+# attempt waits twice as long, and after RETRY_MAX_ATTEMPTS it is dead-lettered for a supervisor.
 REMEDY_SWEEP_AFTER_SECONDS = env.int("REMEDY_SWEEP_AFTER_SECONDS", default=300)
+# The same for messages owed outside (e-mails, webhooks) that were not delivered.
+OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=120)
+RETRY_MAX_ATTEMPTS = env.int("RETRY_MAX_ATTEMPTS", default=8)
 
 # From this many other open claims with the same e-mail or address, a new claim waits for an agent.
 CLAIMS_PER_CONTACT_BEFORE_REVIEW = env.int("CLAIMS_PER_CONTACT_BEFORE_REVIEW", default=3)
@@ -245,10 +264,35 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Logs and error reports ----------------------------------------------------------------------
+# Decisions are logged as one line each with their fields (claims.recovery.log_event): "plain" shows
+# them as key=value, "json" (production's default) as keys of one JSON object per line.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,  # customers' names, e-mails and addresses stay here
+    )

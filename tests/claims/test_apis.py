@@ -11,7 +11,6 @@ from kombu.exceptions import OperationalError
 
 from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimFlag, IdempotencyRecord, hash_token
 from claims.services import claim_reject
-from claims.tasks import claim_email
 from tests.claims.conftest import (
     CLAIMS,
     NOT_RECALLED_SERIAL,
@@ -663,7 +662,8 @@ def test_image_and_pdf_documents_are_both_accepted(api, us_recall):
 def test_claim_is_answered_when_the_broker_fails_after_commit(transactional_db, api, us_recall):
     # given the broker goes away: the claim is committed before anything is queued
     api.raise_request_exception = False
-    with mock.patch.object(claim_email, "delay", side_effect=OperationalError("Connection refused")):
+    refused = OperationalError("Connection refused")
+    with mock.patch("celery.app.task.Task.apply_async", side_effect=refused):
         response = submit(api)
 
     # then the customer still gets the claim's reference and token, shown only this once

@@ -13,7 +13,13 @@ pytestmark = pytest.mark.django_db
 
 
 def age(claim, days):
-    Claim.objects.filter(pk=claim.pk).update(updated_at=claim.updated_at - datetime.timedelta(days=days))
+    """The claim closed (or, if open, was last changed) ``days`` ago."""
+    claim.refresh_from_db()
+    shift = datetime.timedelta(days=days)
+    Claim.objects.filter(pk=claim.pk).update(
+        updated_at=claim.updated_at - shift,
+        closed_at=claim.closed_at - shift if claim.closed_at else None,
+    )
 
 
 def test_closed_claims_lose_personal_data_but_keep_the_figures(

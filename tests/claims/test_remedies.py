@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from claims.models import ClaimEvent, ClaimStatus, GiftCard, OutboxMessage, Refund, Replacement
-from claims.remedies import claims_stuck, gift_card_check, gift_card_redeem, remedy_issue
+from claims.remedies import gift_card_check, gift_card_redeem, remedies_sweep_due, remedy_issue
 from claims.services import claim_approve
 from config.api import ApplicationError
 from tests.factories import ClaimFactory
@@ -123,24 +123,24 @@ def test_gift_card_check_and_redeem_once(claim_for, django_capture_on_commit_cal
     assert "redeemed" in capsys.readouterr().out
 
 
-def test_sweep_finds_claims_whose_remedy_was_never_issued(claim_for):
-    from datetime import timedelta
-
+def test_sweep_finds_claims_whose_remedy_was_never_issued(claim_for, django_capture_on_commit_callbacks):
     lost = claim_for(status=ClaimStatus.APPROVED)
     waiting = claim_for(status=ClaimStatus.AWAITING_DISPOSAL)
-    assert claims_stuck(older_than=timedelta(0)) == [lost.pk]
-    assert claims_stuck(older_than=timedelta(hours=1)) == []
+    with django_capture_on_commit_callbacks(execute=False):
+        assert remedies_sweep_due() == [lost.pk]
+        assert remedies_sweep_due() == []  # its next attempt is later now
     remedy_issue(claim_id=lost.pk)
-    assert claims_stuck(older_than=timedelta(0)) == []
-    assert waiting.pk not in claims_stuck(older_than=timedelta(0))
+    lost.refresh_from_db()
+    assert lost.remedy_retry_at is None
+    assert waiting.pk not in remedies_sweep_due()
 
 
-def test_sweep_task_requeues_lost_claims(claim_for, settings):
+def test_sweep_task_requeues_lost_claims(claim_for, django_capture_on_commit_callbacks):
     from claims.tasks import remedies_sweep
 
-    settings.REMEDY_SWEEP_AFTER_SECONDS = 0
     lost = claim_for(status=ClaimStatus.APPROVED)
-    assert remedies_sweep() == 1  # eager in tests: the re-queued task runs at once
+    with django_capture_on_commit_callbacks(execute=True):
+        assert remedies_sweep() == 1  # eager in tests: the re-queued task runs at once
     lost.refresh_from_db()
     assert lost.status == ClaimStatus.FULFILLED
 
@@ -178,7 +178,7 @@ def test_gift_card_webhook_goes_through_the_outbox_signed(
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             remedy_issue(claim_id=claim.pk)
         assert callbacks  # delivery is queued only after commit
-        message = OutboxMessage.objects.get()
+        message = OutboxMessage.objects.get(topic=OutboxMessage.Topic.GIFT_CARD_ISSUED)
         with pytest.raises(TransientDeliveryError):
             outbox_deliver(message_id=message.pk)  # 503: to be retried
         outbox_deliver(message_id=message.pk)  # 200

@@ -32,6 +32,7 @@ def test_serial_check_recalled(api, us_recall):
         "model_number": "A1263",
         "serial": "AH23060000000042",
         "remedies": ["replacement", "gift_card"],
+        "claims_open": True,
     }
 
 
@@ -46,6 +47,7 @@ def test_serial_check_not_recalled(api, us_recall):
         "model_number": "A1263",
         "serial": "AH23070000000042",
         "remedies": [],
+        "claims_open": False,
     }
 
 

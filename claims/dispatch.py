@@ -1,0 +1,36 @@
+"""The tasks a service wants run once its transaction commits: the one place that queues them.
+
+Queueing is best-effort on purpose: what a service owes is already in the database (a remedy due, an
+outbox message), so a broker that is down at commit turns into a later delivery by the sweeps, never
+into an error for a change that is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.db import transaction
+
+from .recovery import error_text, log_event
+
+logger = logging.getLogger(__name__)
+
+
+def _queue(task_name: str, **kwargs) -> None:
+    from . import tasks  # tasks call the services that call this module
+
+    try:
+        getattr(tasks, task_name).apply_async(kwargs=kwargs)
+    except Exception as exc:  # the broker is down: the sweep delivers it later
+        log_event(
+            logger, "queue.unavailable", logging.WARNING, task=task_name, error=error_text(exc), **kwargs
+        )
+
+
+def remedy_issue_after_commit(*, claim_id: int) -> None:
+    transaction.on_commit(partial(_queue, "remedy_issue_task", claim_id=claim_id))
+
+
+def outbox_deliver_after_commit(*, message_id: int, attempt: int) -> None:
+    transaction.on_commit(partial(_queue, "outbox_deliver_task", message_id=message_id, attempt=attempt))
