@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export PORT
+VAR_DIR ?= $(CURDIR)/var
+export PORT VAR_DIR
 
 .PHONY: run test install install-dev browser lint migrate demo worker bench clean
 
@@ -26,15 +27,15 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	test -f var/demo-loaded || ($(BIN)/python manage.py load_demo && touch var/demo-loaded)
+	$(BIN)/python manage.py load_demo  # idempotent: the database says what is loaded already
 	@echo
 	@echo "  Claim form:   http://127.0.0.1:$(PORT)/"
 	@echo "  Claim status: http://127.0.0.1:$(PORT)/status/"
 	@echo "  Agents:       http://127.0.0.1:$(PORT)/admin/   (demo agent: agent / recall-demo-agent)"
 	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
-	@echo "  Press Ctrl-C to stop web, worker and beat."
+	@echo "  Press Ctrl-C to stop web, worker and beat (a process that dies is restarted)."
 	@echo
-	$(BIN)/honcho --procfile Procfile.local start --port $(PORT)
+	$(BIN)/supervisord -c config/embedded.conf
 
 ## Debian's Chromium for the browser tests (they are skipped, with the reason, where it cannot be had).
 browser:
