@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PRODUCTION = {
@@ -15,11 +17,13 @@ PRODUCTION = {
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
     "CACHE_URL": "rediscache://redis.internal:6379/1",
     "AWS_STORAGE_BUCKET_NAME": "recall-uploads",
+    "EMAIL_HOST": "smtp.internal",
 }
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "AWS_"))}
+    service = ("DJANGO_", "DATABASE_", "AWS_", "CELERY_", "CACHE_", "EMAIL_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(service)}
     return subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -41,3 +45,28 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "AWS_STORAGE_BUCKET_NAME", "EMAIL_HOST"],
+)
+def test_production_refuses_to_start_without_each_service(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "refuse to start" in result.stderr and missing in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "embedded"),
+    [
+        ("DATABASE_URL", "sqlite:///var/db.sqlite3"),
+        ("CELERY_BROKER_URL", "filesystem://localhost//"),
+        ("CACHE_URL", "locmemcache://"),
+    ],
+)
+def test_production_refuses_the_embedded_services(name, embedded):
+    result = manage("check", env={**PRODUCTION, name: embedded})
+    assert result.returncode != 0
+    assert f"{name} names an embedded service" in result.stderr

@@ -131,3 +131,34 @@ def test_a_locked_claim_does_not_hold_up_new_claims_of_its_recall(transactional_
 
     # then it was answered at once: the lock covers the claim's row, not its recall's or model's
     assert response.status_code == 201
+
+
+def test_claims_racing_with_one_receipt_are_all_flagged(transactional_db, us_recall, media):
+    # given customers sending the same receipt at the same moment, each for another unit
+    from tests.claims.conftest import image_bytes
+
+    receipt = image_bytes("PNG", size=(80, 60))
+    serials = iter(range(100, 200))
+    lock = threading.Lock()
+
+    def send(client):
+        with lock:
+            number = next(serials)
+        payload = claim_payload(
+            serial=recalled_serial(number),
+            email=f"r{number}@example.com",
+            address_line1=f"{number} Elm Street",
+        )
+        return client.post(
+            CLAIMS,
+            {**payload, "proof_of_purchase": upload(receipt, "receipt.png", "image/png")},
+            format="multipart",
+        )
+
+    results = race(6, send)
+
+    # then none of them was approved unseen: every claim with that receipt waits for an agent
+    assert Counter(status for status, _ in results) == {201: 6}
+    assert set(Claim.objects.values_list("status", flat=True)) == {"needs_review"}
+    for claim in Claim.objects.all():
+        assert claim.flags.filter(reason="duplicate_receipt").exists(), claim.reference
