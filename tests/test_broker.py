@@ -64,7 +64,7 @@ def test_two_readers_never_take_one_message(channels):
 
 def test_an_unreadable_message_is_set_aside_not_fatal(channels):
     writer, reader, folders = channels
-    (folders["queue"] / "1_garbage.remedies.msg").write_bytes(b'{"cut short')
+    (folders["queue"] / "0_garbage.remedies.msg").write_bytes(b'{"cut short')
     writer._put("remedies", {"n": 1})
     assert reader._get("remedies") == {"n": 1}
-    assert [p.name for p in (folders["processed"].parent / "broken").iterdir()] == ["1_garbage.remedies.msg"]
+    assert [p.name for p in (folders["processed"].parent / "broken").iterdir()] == ["0_garbage.remedies.msg"]

@@ -173,3 +173,65 @@ def test_lost_message_is_picked_up_by_the_sweep(broker_url, workers, approved_cl
     sender(broker_url).send_task(SWEEP, queue="remedies")
     wait_for(lambda: all_fulfilled(lost), timeout=60, what="the sweep to fulfil the lost claims")
     assert_one_gift_card_each(lost)
+
+
+def test_webhooks_and_their_duplicate_deliveries_reach_the_provider_once(
+    broker_url, workers, approved_claims
+):
+    import threading
+    from collections import Counter
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from claims.models import OutboxMessage
+
+    received = Counter()
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            received[self.headers["X-Event-Id"]] += 1
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    hook = {
+        "GIFT_CARD_WEBHOOK_URL": f"http://127.0.0.1:{server.server_port}/hook",
+        "GIFT_CARD_WEBHOOK_SECRET": "s",
+    }
+    try:
+        claims = approved_claims(15)
+        workers(broker_url, "one", **hook)
+        workers(broker_url, "two", **hook)
+        client = sender(broker_url)
+        for claim in claims:
+            client.send_task(ISSUE, kwargs={"claim_id": claim.pk}, queue="remedies")
+        wait_for(lambda: all_fulfilled(claims), timeout=60, what="all claims fulfilled")
+        hooks = OutboxMessage.objects.filter(topic=OutboxMessage.Topic.GIFT_CARD_ISSUED)
+        wait_for(lambda: hooks.count() == 15, timeout=30, what="one webhook owed per card")
+        # every webhook's first attempt delivered three more times, to both workers
+        for message in hooks:
+            for _ in range(3):
+                client.send_task(
+                    "claims.tasks.outbox_deliver_task",
+                    kwargs={"message_id": message.pk, "attempt": 0},
+                    queue="notifications",
+                )
+        wait_for(
+            lambda: not hooks.exclude(status="delivered").exists() and len(received) == 15,
+            timeout=60,
+            what="every webhook delivered",
+        )
+        wait_for(lambda: broker_idle(broker_url), timeout=30, what="the duplicates to be consumed")
+    finally:
+        server.shutdown()
+    assert set(received.values()) == {1}  # each event once, duplicates and all
+    assert set(received) == {str(m.event_id) for m in hooks}
+
+
+def broker_idle(url) -> bool:
+    client = redis.Redis.from_url(url)
+    return all(client.llen(queue) == 0 for queue in ("remedies", "notifications", "default"))
