@@ -28,9 +28,11 @@ from .models import (
     Refund,
     Replacement,
 )
-from .services import claim_approve, claim_mark_for_review, claim_reject
+from .outbox import outbox_retry
+from .services import claim_approve, claim_mark_for_review, claim_reject, claim_remedy_retry
 
 REVIEW_PERMISSION = "claims.review_claim"
+RETRY_PERMISSION = "claims.retry_work"
 
 
 class FlaggedFilter(admin.SimpleListFilter):
@@ -45,6 +47,23 @@ class FlaggedFilter(admin.SimpleListFilter):
             return queryset.filter(is_flagged=True)
         if self.value() == "no":
             return queryset.filter(is_flagged=False)
+        return queryset
+
+
+class RemedyFailedFilter(admin.SimpleListFilter):
+    """Dead letters: remedies the sweep gave up on after all attempts, waiting for a supervisor."""
+
+    title = "remedy"
+    parameter_name = "remedy_failed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Failed after all attempts"), ("retrying", "Being retried")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(remedy_failed_at__isnull=False)
+        if self.value() == "retrying":
+            return queryset.filter(remedy_attempts__gt=0, remedy_retry_at__isnull=False)
         return queryset
 
 
@@ -112,13 +131,13 @@ class ClaimAdmin(RecordAdmin):
         "flagged",
         "created_at",
     ]
-    list_filter = ["status", "recall", "country", "remedy", FlaggedFilter]
+    list_filter = ["status", "recall", "country", "remedy", FlaggedFilter, RemedyFailedFilter]
     search_fields = ["=reference", "=serial", "=email"]
     list_select_related = ["recall", "model"]
     list_per_page = 50
     show_full_result_count = False
     date_hierarchy = "created_at"
-    actions = ["approve_selected", "reject_selected", "mark_for_review_selected"]
+    actions = ["approve_selected", "reject_selected", "mark_for_review_selected", "retry_remedy_selected"]
     inlines = [DocumentInline, FlagInline, EventInline]
     change_form_template = "admin/claims/claim/change_form.html"
     change_list_template = "admin/claims/claim/change_list.html"
@@ -140,10 +159,27 @@ class ClaimAdmin(RecordAdmin):
             },
         ),
         (
+            "Accepted terms",
+            {
+                "fields": [
+                    "terms_remedy",
+                    "terms_amount",
+                    "terms_currency",
+                    "terms_replacement_model",
+                    "terms_accepted_at",
+                    "disposal_confirmed_at",
+                ]
+            },
+        ),
+        (
+            "Remedy delivery",
+            {"fields": ["remedy_attempts", "remedy_retry_at", "remedy_last_error", "remedy_failed_at"]},
+        ),
+        (
             "Customer",
             {"fields": ["customer_name", "email", "phone", "address", "language", "claims_from_contact"]},
         ),
-        ("Times", {"fields": ["created_at", "updated_at"]}),
+        ("Times", {"fields": ["created_at", "updated_at", "closed_at"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -260,8 +296,21 @@ class ClaimAdmin(RecordAdmin):
         }
         return TemplateResponse(request, "admin/claims/claim/reject_selected.html", context)
 
+    @admin.action(description="Retry the remedy of selected claims", permissions=["retry"])
+    def retry_remedy_selected(self, request, queryset):
+        actor = str(request.user.pk)
+        self._decide(
+            request,
+            queryset,
+            lambda c: claim_remedy_retry(claim=c, actor_id=actor),
+            "queued for their remedy",
+        )
+
     def has_review_permission(self, request) -> bool:
         return request.user.has_perm(REVIEW_PERMISSION)
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm(RETRY_PERMISSION)
 
     # -- per-claim buttons and documents ---------------------------------------------------------
 
@@ -389,11 +438,39 @@ class DeliveryAttemptInline(RecordInline):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(RecordAdmin):
-    """Deliveries to the external gift-card provider, with every attempt."""
+    """Messages owed outside (customers' e-mails, the gift-card provider's webhooks), with every attempt.
+    Filter on "Failed after all attempts" for the dead letters; a supervisor can send them again."""
 
-    list_display = ["event_id", "topic", "status", "attempts", "created_at", "delivered_at"]
+    list_display = [
+        "event_id",
+        "topic",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "delivered_at",
+    ]
     list_filter = ["status", "topic"]
     # The payload holds a gift-card code: shown to no one here.
-    fields = ["event_id", "topic", "status", "attempts", "created_at", "delivered_at"]
+    fields = [
+        "event_id",
+        "topic",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "delivered_at",
+    ]
     readonly_fields = fields
     inlines = [DeliveryAttemptInline]
+    actions = ["retry_selected"]
+
+    @admin.action(description="Send the selected failed messages again", permissions=["retry"])
+    def retry_selected(self, request, queryset):
+        retried = outbox_retry(message_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{retried} failed message(s) queued again.", messages.SUCCESS)
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm(RETRY_PERMISSION)

@@ -127,7 +127,10 @@ class Claim(models.Model):
             models.Index(fields=["email"], name="claim_email"),
             models.Index(fields=["country", "postal_code"], name="claim_postal_code"),
         ]
-        permissions = [("review_claim", "Can approve, reject and re-review claims")]
+        permissions = [
+            ("review_claim", "Can approve, reject and re-review claims"),
+            ("retry_work", "Can retry remedies and messages that failed after all attempts"),
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -23,6 +23,7 @@ _SUPERVISOR = [
     "claims.export_refunds",
     "claims.view_outboxmessage",
     "claims.view_deliveryattempt",
+    "claims.retry_work",
     *_RECALL_DATA,
     *[f"disposal.{a}_recyclingfacility" for a in ["view", "add", "change"]],
     *[f"disposal.{a}_facilitycertification" for a in ["view", "add", "change", "delete"]],

@@ -223,3 +223,62 @@ def test_roles_are_created_with_their_permissions():
     agent = Group.objects.get(name=SUPPORT_AGENT).permissions.values_list("codename", flat=True)
     assert "view_recall_report" in supervisor and "view_refund" in supervisor
     assert "review_claim" in agent and "view_refund" not in agent and "view_recall_report" not in agent
+
+
+def test_supervisor_finds_dead_lettered_remedies_and_retries_them(
+    client, claim_for, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    dead = claim_for(status=ClaimStatus.APPROVED)
+    dead.remedy_attempts, dead.remedy_retry_at, dead.remedy_failed_at = 8, None, timezone.now()
+    dead.remedy_last_error = "RuntimeError: provider exploded"
+    dead.save()
+    healthy = claim_for(status=ClaimStatus.NEEDS_REVIEW)
+    client.force_login(staff("boss", SUPERVISOR))
+
+    page = client.get(LIST, {"remedy_failed": "yes"}).content.decode()
+    assert dead.reference in page and healthy.reference not in page
+    detail = client.get(f"{LIST}{dead.pk}/change/").content.decode()
+    assert "provider exploded" in detail and "Accepted terms" in detail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            LIST, {"action": "retry_remedy_selected", "_selected_action": [dead.pk]}, follow=True
+        )
+    assert response.status_code == 200
+    dead.refresh_from_db()
+    assert dead.status == ClaimStatus.FULFILLED and dead.remedy_failed_at is None
+
+
+def test_agents_cannot_retry_remedies(agent_client, claim_for):
+    claim = claim_for(status=ClaimStatus.APPROVED)
+    page = agent_client.get(LIST).content.decode()
+    assert "retry_remedy_selected" not in page
+    agent_client.post(LIST, {"action": "retry_remedy_selected", "_selected_action": [claim.pk]})
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.APPROVED
+
+
+def test_supervisor_sees_failed_messages_and_sends_them_again(
+    client, claim_for, django_capture_on_commit_callbacks, mailoutbox
+):
+    from claims.models import OutboxMessage
+
+    claim = claim_for()
+    failed = OutboxMessage.objects.create(
+        topic=OutboxMessage.Topic.CLAIM_EMAIL,
+        payload={"claim_id": claim.pk, "template": "received"},
+        status=OutboxMessage.Status.FAILED,
+        attempts=8,
+        last_error="ConnectionRefusedError: SMTP down",
+    )
+    client.force_login(staff("boss", SUPERVISOR))
+    page = client.get("/admin/claims/outboxmessage/", {"status__exact": "failed"}).content.decode()
+    assert "SMTP down" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/claims/outboxmessage/", {"action": "retry_selected", "_selected_action": [failed.pk]}
+        )
+    failed.refresh_from_db()
+    assert failed.status == "delivered" and len(mailoutbox) == 1
