@@ -202,6 +202,117 @@ def offline_environment(var_dir: Path) -> dict[str, str]:
     return {"VAR_DIR": str(var_dir), "EMAIL_HOST": "", "GIFT_CARD_WEBHOOK_URL": ""}
 
 
+@contextmanager
+def smtp_sink(mail_dir: Path) -> Iterator[int]:
+    """An SMTP server on 127.0.0.1 that writes what it receives to ``mail_dir`` as Django's file backend
+    does (so ``count_mails`` counts it): production settings send e-mail over SMTP only. Its port."""
+    from aiosmtpd.controller import Controller
+
+    mail_dir.mkdir(parents=True, exist_ok=True)
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            with (mail_dir / "smtp.log").open("ab") as out:
+                out.write(envelope.original_content + MAIL_SEPARATOR)
+            return "250 OK"
+
+    controller = Controller(Sink(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()
+
+
+def _port_below(limit: int) -> int:
+    while True:
+        port = random.randrange(20000, limit)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        with socket.socket() as sock:  # and its gRPC twin
+            try:
+                sock.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+
+
+@contextmanager
+def s3_bucket(work_dir: Path) -> Iterator[dict[str, str]]:
+    """A private bucket of the run's own, on ``AWS_S3_ENDPOINT_URL`` if set, else on a SeaweedFS server
+    started here on loopback (``weed`` from the dev dependencies); the ``AWS_*`` variables to use it."""
+    import boto3
+
+    weed = None
+    endpoint = os.environ.get("AWS_S3_ENDPOINT_URL", "")
+    keys = {
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "bench-access-key"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "bench-secret-key"),
+        "AWS_S3_REGION_NAME": os.environ.get("AWS_S3_REGION_NAME", "us-east-1"),
+    }
+    if not endpoint:
+        folder = work_dir / "s3"
+        folder.mkdir(parents=True)
+        identity = {
+            "name": "bench",
+            "credentials": [
+                {"accessKey": keys["AWS_ACCESS_KEY_ID"], "secretKey": keys["AWS_SECRET_ACCESS_KEY"]}
+            ],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        (folder / "s3.json").write_text(__import__("json").dumps({"identities": [identity]}))
+        port = free_port()
+        weed = subprocess.Popen(  # noqa: S603
+            [
+                str(Path(sys.executable).with_name("weed")),
+                "server",
+                f"-dir={folder}",
+                "-s3",
+                f"-s3.port={port}",
+                f"-s3.config={folder / 's3.json'}",
+                f"-master.port={free_port()}",
+                f"-volume.port={free_port()}",
+                f"-filer.port={free_port()}",
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        region_name=keys["AWS_S3_REGION_NAME"],
+    )
+    bucket = f"bench-{os.getpid()}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            client.create_bucket(Bucket=bucket)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+    try:
+        yield {"AWS_S3_ENDPOINT_URL": endpoint, "AWS_STORAGE_BUCKET_NAME": bucket, **keys}
+    finally:
+        with contextlib.suppress(Exception):
+            for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=item["Key"])
+            client.delete_bucket(Bucket=bucket)
+        if weed is not None:
+            os.killpg(weed.pid, signal.SIGKILL)
+            weed.wait(10)
+
+
 # --- Processes ------------------------------------------------------------------------------------
 
 

@@ -85,7 +85,9 @@ from bench.common import (
     percentile,
     print_table,
     require_local,
+    s3_bucket,
     setup_django,
+    smtp_sink,
     wait_ready,
 )
 
@@ -601,8 +603,10 @@ def arguments() -> argparse.Namespace:
     return args
 
 
-def production_environment(args: argparse.Namespace, *, port: int, var_dir: Path) -> dict[str, str]:
-    """The environment of every process of the run (``AWS_*`` and the like pass through)."""
+def production_environment(
+    args: argparse.Namespace, *, port: int, var_dir: Path, smtp_port: int, storage: dict[str, str]
+) -> dict[str, str]:
+    """The environment of every process of the run: production settings need every service named."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": SETTINGS,
@@ -618,6 +622,10 @@ def production_environment(args: argparse.Namespace, *, port: int, var_dir: Path
         "WEB_CONCURRENCY": str(WEB_CONCURRENCY),
         "SITE_URL": f"http://127.0.0.1:{port}",
         **offline_environment(var_dir),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "EMAIL_USE_TLS": "false",
+        **storage,
         "PYTHONUNBUFFERED": "1",
         "PYTHONWARNINGS": "ignore:No directory at",
     }
@@ -853,7 +861,12 @@ def main() -> int:
     run_id = time.strftime("%H%M%S") + secrets.token_hex(2)
     var_dir = Path(tempfile.mkdtemp(prefix="bench-load-"))
     mail_dir = var_dir / "mail"
-    env = production_environment(args, port=port, var_dir=var_dir)
+    with smtp_sink(mail_dir) as smtp_port, s3_bucket(var_dir) as storage:
+        env = production_environment(args, port=port, var_dir=var_dir, smtp_port=smtp_port, storage=storage)
+        return run(args, port=port, run_id=run_id, var_dir=var_dir, mail_dir=mail_dir, env=env)
+
+
+def run(args, *, port: int, run_id: str, var_dir: Path, mail_dir: Path, env: dict[str, str]) -> int:
     # This process reads the database with the same settings (and secret key) for the checks.
     os.environ.update(env)
 
@@ -864,7 +877,10 @@ def main() -> int:
         f"  throttles stay on, raised so that the load is not throttled: {', '.join(THROTTLE_VARIABLES)} "
         f"= {THROTTLE_RATE} (defaults 120/minute, 30/minute, 600/minute, 1200/minute)"
     )
-    print(f"  e-mails to files in {mail_dir}, no gift-card webhook; no uploads (serial claims only)")
+    print(
+        f"  e-mails over SMTP to a sink on 127.0.0.1 writing to {mail_dir}; storage {env['AWS_S3_ENDPOINT_URL']} "
+        f"bucket {env['AWS_STORAGE_BUCKET_NAME']}; no gift-card webhook; no uploads (serial claims only)"
+    )
     print(f"  machine: {os.cpu_count()} CPUs, load average {load_average()}; the clients run on it too")
 
     services: list[Service] = []
