@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
+import json
 import math
 import os
 import random
@@ -204,24 +205,22 @@ def offline_environment(var_dir: Path) -> dict[str, str]:
 
 @contextmanager
 def smtp_sink(mail_dir: Path) -> Iterator[int]:
-    """An SMTP server on 127.0.0.1 that writes what it receives to ``mail_dir`` as Django's file backend
-    does (so ``count_mails`` counts it): production settings send e-mail over SMTP only. Its port."""
-    from aiosmtpd.controller import Controller
-
-    mail_dir.mkdir(parents=True, exist_ok=True)
-
-    class Sink:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-            with (mail_dir / "smtp.log").open("ab") as out:
-                out.write(envelope.original_content + MAIL_SEPARATOR)
-            return "250 OK"
-
-    controller = Controller(Sink(), hostname="127.0.0.1", port=free_port())
-    controller.start()
+    """An SMTP server on 127.0.0.1, in a process of its own, writing what it receives to ``mail_dir`` as
+    Django's file backend does (so ``count_mails`` counts it): production settings send e-mail over SMTP
+    only. Its port."""
+    port = free_port()
+    sink = subprocess.Popen(  # noqa: S603
+        [sys.executable, str(Path(__file__).with_name("smtp_sink.py")), str(mail_dir), str(port)],
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
-        yield controller.port
+        if sink.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the SMTP sink did not start")
+        yield port
     finally:
-        controller.stop()
+        sink.terminate()
+        sink.wait(10)
 
 
 def _port_below(limit: int) -> int:
@@ -263,8 +262,9 @@ def s3_bucket(work_dir: Path) -> Iterator[dict[str, str]]:
             ],
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }
-        (folder / "s3.json").write_text(__import__("json").dumps({"identities": [identity]}))
-        port = free_port()
+        (folder / "s3.json").write_text(json.dumps({"identities": [identity]}))
+        # SeaweedFS also listens on each port + 10000 (gRPC): ports low enough to leave room for that.
+        port, master, volume, filer = (_port_below(50000) for _ in range(4))
         weed = subprocess.Popen(  # noqa: S603
             [
                 str(Path(sys.executable).with_name("weed")),
@@ -273,14 +273,14 @@ def s3_bucket(work_dir: Path) -> Iterator[dict[str, str]]:
                 "-s3",
                 f"-s3.port={port}",
                 f"-s3.config={folder / 's3.json'}",
-                f"-master.port={free_port()}",
-                f"-volume.port={free_port()}",
-                f"-filer.port={free_port()}",
+                f"-master.port={master}",
+                f"-volume.port={volume}",
+                f"-filer.port={filer}",
                 "-ip=127.0.0.1",
                 "-ip.bind=127.0.0.1",
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=(folder / "weed.log").open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         endpoint = f"http://127.0.0.1:{port}"
@@ -292,7 +292,7 @@ def s3_bucket(work_dir: Path) -> Iterator[dict[str, str]]:
         region_name=keys["AWS_S3_REGION_NAME"],
     )
     bucket = f"bench-{os.getpid()}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while True:
         try:
             client.create_bucket(Bucket=bucket)

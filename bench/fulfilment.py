@@ -1,6 +1,6 @@
 """Fulfilment benchmark: gift cards issued per second by one Celery worker, against a no-op task.
 
-One worker with 2 prefork processes, as ``Procfile.local`` runs it, plus the bench's no-op task::
+One worker with 2 prefork processes, as ``config/embedded.conf`` runs it, plus the bench's no-op task::
 
     celery -A config worker --loglevel INFO -c 2 -Q default,remedies,notifications -I bench.noop_tasks
 
@@ -110,7 +110,7 @@ def machine_busy() -> float:
 
 
 def start_worker(*, node: str, broker_url: str, database_url: str, var_dir: Path) -> Service:
-    """One worker as ``Procfile.local`` runs it, plus the bench's no-op task, its log in ``var_dir``."""
+    """One worker as ``config/embedded.conf`` runs it, plus the bench's no-op task, its log in ``var_dir``."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",

@@ -385,3 +385,16 @@ def test_files_no_claim_kept_are_swept_after_an_hour(us_recall, settings, tmp_pa
     assert documents_orphaned_delete() == 1
     assert not storage.exists(orphan)
     assert storage.exists(fresh) and storage.exists(kept)
+
+
+def test_the_serial_check_page_says_claims_have_closed_and_the_unit_is_still_dangerous(client, us_recall):
+    us_recall.claim_deadline = datetime.date(2000, 1, 31)
+    us_recall.save()
+    page = client.get(
+        "/",
+        {"model_number": "A1263", "serial": recalled_serial(42), "country": "US"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    ).content.decode()
+    assert "Anträge zu diesem Rückruf sind nicht mehr möglich." in page
+    assert "Das Gerät ist weiterhin gefährlich" in page
+    assert "/claim/?" not in page
