@@ -70,3 +70,33 @@ def test_production_refuses_the_embedded_services(name, embedded):
     result = manage("check", env={**PRODUCTION, name: embedded})
     assert result.returncode != 0
     assert f"{name} names an embedded service" in result.stderr
+
+
+def test_errors_are_reported_to_sentry_when_a_dsn_is_set():
+    probe = (
+        "import django; django.setup(); import sentry_sdk; client = sentry_sdk.get_client(); "
+        "print(client.is_active(), sorted(client.integrations) if client.is_active() else [])"
+    )
+    env = {**PRODUCTION, "SENTRY_DSN": "https://key@sentry.invalid/1"}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "AWS_", "CELERY_"))
+    }
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("True") and "'celery'" in result.stdout and "'django'" in result.stdout
+    without = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**clean, **PRODUCTION},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert without.stdout.startswith("False")

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import uuid
 
 import pytest
@@ -69,12 +70,12 @@ def test_upload_is_stored_privately_on_s3(api, us_recall, s3_storage):
 
     response = submit(api, files={"product_photo": upload(sent, "IMG_0042.jpg")})
 
-    # then the re-encoded photo is in the bucket, under the claim's reference, without its EXIF
+    # then the re-encoded photo is in the bucket, under a random name in the day's folder, without its EXIF
     assert response.status_code == 201
     document = ClaimDocument.objects.get()
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=name)["Contents"]]
     assert keys == [document.file.name]
-    assert document.file.name.startswith(f"claims/{response.json()['reference']}/")
+    assert re.fullmatch(r"claims/\d{4}-\d{2}-\d{2}/[0-9a-f]{32}\.jpg", document.file.name)
     kept = s3.get_object(Bucket=name, Key=document.file.name)["Body"].read()
     assert dict(Image.open(io.BytesIO(kept)).getexif()) == {}
 
@@ -98,3 +99,23 @@ def test_refused_upload_puts_nothing_in_the_bucket(api, us_recall, s3_storage):
 
     assert response.status_code == 400
     assert s3.list_objects_v2(Bucket=name).get("Contents", []) == []
+
+
+def test_files_no_claim_kept_are_swept_from_the_bucket(api, us_recall, s3_storage):
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from claims.models import document_storage, new_document_name
+    from claims.privacy import documents_orphaned_delete
+
+    s3, name = s3_storage
+    submit(api, files={"product_photo": upload(jpeg_with_gps(), "IMG_0042.jpg")})
+    kept = ClaimDocument.objects.get().file.name
+    orphan = document_storage().save(new_document_name("image/jpeg"), ContentFile(b"a claim that failed"))
+
+    assert documents_orphaned_delete() == 0  # younger than an hour: its claim may still be committing
+    assert documents_orphaned_delete(now=timezone.now() + datetime.timedelta(hours=2)) == 1
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=name)["Contents"]]
+    assert keys == [kept] and orphan not in keys
