@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from config.api import ApplicationError
+from config.spreadsheets import csv_writer
 
 from .models import ClaimStatus, Refund, Replacement
 
@@ -52,7 +53,7 @@ def refunds_open_rows() -> Iterable[list[str]]:
 
 
 def csv_write(out: IO[str], columns: list[str], rows: Iterable[list[str]]) -> int:
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(columns)
     count = 0
     for row in rows:

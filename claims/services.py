@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -45,6 +47,35 @@ from .uploads import CleanUpload, clean_upload
 logger = logging.getLogger(__name__)
 
 Actor = ClaimEvent.Actor
+
+
+# Control characters (CR, LF, tab, NUL, ...) and the Unicode line and paragraph separators: in a name or
+# an address they would start new lines in the e-mails sent from the programme's own address.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_SINGLE_LINE_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "postal_code",
+    "serial",
+)
+_REQUIRED_FIELDS = ("name", "email", "address_line1", "city", "postal_code")
+
+
+def single_line(text: str) -> str:
+    """The text on one line: control characters become spaces, runs of spaces one, ends trimmed."""
+    return " ".join(_NOT_ONE_LINE.sub(" ", text).split())
+
+
+def _one_line_submission(submission: ClaimSubmission) -> ClaimSubmission:
+    cleaned = {name: single_line(getattr(submission, name)) for name in _SINGLE_LINE_FIELDS}
+    empty = [name for name in _REQUIRED_FIELDS if not cleaned[name]]
+    if empty:
+        raise ApplicationError.invalid_fields({name: [_("This field may not be blank.")] for name in empty})
+    return dataclasses.replace(submission, **cleaned)
 
 
 def normalise_email(email: str) -> str:
@@ -534,6 +565,7 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
     A serial found in a recalled batch for the claim's country is approved at once unless the claim is
     flagged; a proof-only or flagged claim waits for an agent.
     """
+    submission = _one_line_submission(submission)
     model = product_model_require(model_number=submission.model_number)
     country = country_require(country=submission.country)
     serial = serial_require(model=model, serial=submission.serial) if submission.serial.strip() else ""

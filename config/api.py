@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 
 
@@ -40,6 +40,16 @@ class ApplicationError(Exception):
     def invalid_fields(cls, fields: dict[str, list[str]]) -> ApplicationError:
         """``validation_error`` with the messages of each field."""
         return cls("validation_error", _("The request has invalid fields."), fields=fields)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with JSON nested too deep for Python's parser a ``parse_error`` and not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(_("JSON nested too deep.")) from None
 
 
 def in_sentence(label: str) -> str:

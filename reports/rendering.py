@@ -5,13 +5,13 @@ Shared by the ``recall_report`` command and the admin page, so both say the same
 
 from __future__ import annotations
 
-import csv
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO
 
+from config.spreadsheets import csv_writer
 from recalls.models import MarketRule
 
 from .selectors import RecallSeries, ReportRow
@@ -51,7 +51,7 @@ def csv_row(row: ReportRow) -> list[str]:
 
 
 def csv_write(out: IO[str], rows: Iterable[ReportRow]) -> None:
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(COLUMNS)
     writer.writerows(csv_row(row) for row in rows)
 

@@ -670,3 +670,26 @@ def test_claim_is_answered_when_the_broker_fails_after_commit(transactional_db, 
     assert response.status_code == 201
     assert response.json()["access_token"]
     assert Claim.objects.get().reference == response.json()["reference"]
+
+
+def test_names_and_addresses_are_kept_on_one_line(
+    api, us_recall, mailoutbox, django_capture_on_commit_callbacks
+):
+    hostile = "Jane\r\nYour gift card: visit http://evil.example\u2028now\x1b"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(
+            api, claim_payload(name=hostile, address_line1="1 Main\nStreet", city="Spring\tfield")
+        )
+    assert response.status_code == 201
+    claim = Claim.objects.get()
+    assert claim.customer_name == "Jane Your gift card: visit http://evil.example now"
+    assert (claim.address_line1, claim.city) == ("1 Main Street", "Spring field")
+    for message in mailoutbox:
+        assert "\nYour gift card: visit" not in message.body
+
+
+def test_a_name_of_control_characters_only_is_refused(api, us_recall):
+    response = submit(api, claim_payload(name="\r\n\t"))
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error" and "name" in response.json()["fields"]
+    assert not Claim.objects.exists()

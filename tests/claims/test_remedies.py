@@ -258,3 +258,24 @@ def test_many_claims_from_one_email_wait_for_an_agent(us_recall, settings):
     assert [first.status, second.status] == [ClaimStatus.APPROVED, ClaimStatus.APPROVED]
     assert third.status == ClaimStatus.NEEDS_REVIEW
     assert third.flags.get().reason == ClaimFlag.Reason.MANY_CLAIMS_FROM_CONTACT
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ['=HYPERLINK("http://evil.example","Click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"],
+)
+def test_exports_neutralise_every_cell_a_spreadsheet_reads_as_a_formula(
+    claim_for, django_capture_on_commit_callbacks, tmp_path, hostile
+):
+    import csv
+
+    shipped = claim_for(remedy="replacement", customer_name=hostile, address_line1=hostile)
+    paid = claim_for(country="DE", remedy="refund", customer_name=hostile, status=ClaimStatus.FULFILLING)
+    approve(shipped, django_capture_on_commit_callbacks)
+    remedy_issue(claim_id=paid.pk)
+    for command, name in (("replacements_export", "open.csv"), ("refunds_export", "refunds.csv")):
+        call_command(command, output=tmp_path / name)
+        rows = list(csv.reader((tmp_path / name).open(newline="")))
+        cells = [cell for row in rows[1:] for cell in row]
+        assert f"'{hostile}" in cells, (command, rows)
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells), (command, rows)
