@@ -156,6 +156,11 @@ def disposal_confirm(
         existing = DisposalConfirmation.objects.filter(claim=claim).select_related("facility").first()
         if existing is not None and existing.facility_id == facility.pk:
             return DisposalResult(existing, created=False)
+        # Before any serial comparison: a second facility must not learn whether a guessed serial is right.
+        if existing is not None:
+            raise ApplicationError(
+                "already_disposed", _("Another facility has confirmed this unit's disposal."), status_code=409
+            )
         if claim.serial and observed != claim.serial:
             raise ApplicationError(
                 "serial_mismatch",
@@ -167,10 +172,6 @@ def disposal_confirm(
                         % {"model": claim.model.model_number}
                     ]
                 },
-            )
-        if existing is not None:
-            raise ApplicationError(
-                "already_disposed", _("Another facility has confirmed this unit's disposal."), status_code=409
             )
         try:
             with transaction.atomic():

@@ -78,6 +78,17 @@ def test_another_facility_confirming_is_409(api, facility_a, facility_b, claim):
     assert (response.status_code, response.json()["code"]) == (409, "already_disposed")
 
 
+def test_another_facility_cannot_test_guessed_serials_against_a_confirmation(
+    api, facility_a, facility_b, claim
+):
+    assert confirm(api, facility_a[1], claim).status_code == 201
+    wrong_guess = confirm(api, facility_b[1], claim, serial="AH23069999999999")
+    right_guess = confirm(api, facility_b[1], claim)
+    # the same answer either way: nothing tells the second facility which guess was right
+    assert (wrong_guess.status_code, wrong_guess.json()["code"]) == (409, "already_disposed")
+    assert wrong_guess.json() == right_guess.json()
+
+
 @pytest.mark.parametrize("header", [None, "Token wrong-token", "Bearer something", "Token "])
 def test_without_a_valid_token_is_401(api, claim, header):
     extra = {"HTTP_AUTHORIZATION": header} if header else {}
