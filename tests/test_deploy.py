@@ -100,3 +100,18 @@ def test_errors_are_reported_to_sentry_when_a_dsn_is_set():
         timeout=60,
     )
     assert without.stdout.startswith("False")
+
+
+def test_the_embedded_throttles_count_across_processes(tmp_path):
+    """Two gunicorn workers share one count per client: the embedded cache is not per process."""
+    probe = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CACHES['default']['BACKEND'])"
+    )
+    service = ("DJANGO_", "DATABASE_", "AWS_", "CELERY_", "CACHE_", "EMAIL_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(service)}
+    env = {**clean, "DJANGO_SETTINGS_MODULE": "config.settings.local", "VAR_DIR": str(tmp_path)}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "django.core.cache.backends.filebased.FileBasedCache", result.stderr

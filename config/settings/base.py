@@ -4,6 +4,7 @@ With no environment at all the project runs embedded: SQLite, local private file
 Celery broker and e-mails written to files, all under ``var/``.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -29,6 +30,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
+    "axes",
     "recalls",
     "claims",
     "disposal",
@@ -37,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "config.middleware.ProxyConfigurationCheck",
     "config.middleware.ApiAnswersInJson",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -47,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it refuses a locked-out login before the view runs.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -87,7 +94,41 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, idempotency keys) ---------------------------------------------------------
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Embedded: files in var/cache, shared by the web processes, so a throttle counts each client once
+# however many gunicorn workers serve it (a per-process memory cache would count it once per worker).
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+
+# --- Staff logins ---------------------------------------------------------------------------------
+# A user name, or a client, is refused for 15 minutes after 5 failed logins, even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The client as the throttles see it: X-Forwarded-For only counts behind the proxies that set it, or a
+# client would rotate it to dodge the lockout.
+_NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+AXES_IPWARE_PROXY_COUNT = _NUM_PROXIES or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _NUM_PROXIES else ["REMOTE_ADDR"]
+
+# --- Content-Security-Policy ----------------------------------------------------------------------
+# No page needs an inline script; the admin's and the report's inline styles are allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Passwords ------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -249,7 +290,7 @@ REST_FRAMEWORK = {
         "public": env.str("THROTTLE_RATE_PUBLIC", default="600/minute"),
         "partner": env.str("THROTTLE_RATE_PARTNER", default="1200/minute"),
     },
-    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
+    "NUM_PROXIES": _NUM_PROXIES,
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -260,6 +301,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from this server (no CDN), its setup script a file of its own: the CSP allows no inline script.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": "claims.models.ClaimStatus",

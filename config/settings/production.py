@@ -17,7 +17,7 @@ _REQUIRED = {
     "CELERY_BROKER_URL": ("redis://...", ("filesystem", "atomicfs", "memory")),
     "CACHE_URL": (
         "rediscache://... (throttles and idempotency shared by every process)",
-        ("locmemcache", "dummycache"),
+        ("locmemcache", "dummycache", "filecache"),
     ),
     "AWS_STORAGE_BUCKET_NAME": ("the private S3 bucket of uploads", ()),
     "EMAIL_HOST": ("the SMTP server", ()),
