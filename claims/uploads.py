@@ -23,6 +23,13 @@ from config.api import ApplicationError
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 50_000_000
+# What decoding one image may cost in memory, known from its header before any pixel is decoded: a
+# 90 KB WebP can declare 7,000 x 7,000 pixels, 200 MB once decoded and seconds of CPU. 96 MB is a
+# 24-megapixel photo; a larger JPEG is decoded at a half, a quarter or an eighth of its size instead
+# (its draft mode, which is cheap), so a 48-megapixel phone photo still goes through.
+DECODE_BUDGET_BYTES = 96 * 1024 * 1024
+# Bytes a pixel takes in Pillow's memory, by mode: three-channel images are stored in four bytes.
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "LA": 4, "PA": 4}
 MAX_PDF_PAGES = 20
 # Pillow names a JPEG that carries further pictures (as some phone cameras write) MPO: its first
 # picture is kept, as a plain JPEG.
@@ -59,6 +66,30 @@ def _too_large(field: str) -> ApplicationError:
     )
 
 
+def _decoding_cost(image: Image.Image) -> int:
+    width, height = image.size
+    return width * height * _BYTES_PER_PIXEL.get(image.mode, 4)
+
+
+def _within_budget(image: Image.Image, field: str) -> None:
+    """Refuse, from the header alone, an image whose decoding would cost more than the budget; a JPEG
+    is first asked to decode at a smaller scale (a power of two) that fits."""
+    if _decoding_cost(image) <= DECODE_BUDGET_BYTES:
+        return
+    if image.format in ("JPEG", "MPO"):
+        width, height = image.size
+        for scale in (2, 4, 8):
+            if _decoding_cost(image) // (scale * scale) <= DECODE_BUDGET_BYTES:
+                image.draft(image.mode, (width // scale, height // scale))
+                break
+    if _decoding_cost(image) > DECODE_BUDGET_BYTES:
+        raise _invalid(
+            field,
+            _("The image is too large to check: send a photo of at most %(size)s megapixels.")
+            % {"size": DECODE_BUDGET_BYTES // 4 // 1_000_000},
+        )
+
+
 def _too_many_pixels(field: str) -> ApplicationError:
     return _invalid(
         field, _("The image is larger than %(size)s megapixels.") % {"size": MAX_PIXELS // 1_000_000}
@@ -93,6 +124,7 @@ def _reencode_image(received: bytes, field: str) -> tuple[bytes, str, int, int]:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise _too_many_pixels(field)
+            _within_budget(image, field)
             content_type = _IMAGE_FORMATS[image.format]
             image.load()
             image = ImageOps.exif_transpose(image)

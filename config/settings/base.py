@@ -113,7 +113,9 @@ AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # client would rotate it to dodge the lockout.
 _NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
 AXES_IPWARE_PROXY_COUNT = _NUM_PROXIES or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _NUM_PROXIES else ["REMOTE_ADDR"]
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _NUM_PROXIES else ["REMOTE_ADDR"]
+)
 
 # --- Content-Security-Policy ----------------------------------------------------------------------
 # No page needs an inline script; the admin's and the report's inline styles are allowed.

@@ -323,3 +323,33 @@ def test_each_image_format_is_accepted(api, us_recall, media, fmt, content_type,
     assert document.file.name.endswith(extension)
     assert Image.open(io.BytesIO(kept)).format == fmt
     assert len(stored_files(media)) == 1
+
+
+def _webp(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "WEBP", quality=1, method=0)
+    return out.getvalue()
+
+
+def test_an_image_too_costly_to_decode_is_refused_before_any_pixel_is_decoded(api, us_recall):
+    from PIL import WebPImagePlugin
+
+    small_file = _webp((7000, 7000))  # under 50 megapixels, about 130 KB, 200 MB once decoded
+    assert len(small_file) < 200_000
+    with mock.patch.object(WebPImagePlugin.WebPImageFile, "load", side_effect=AssertionError("decoded")):
+        response = submit(
+            api, claim_payload(), files={"product_photo": upload(small_file, "label.webp", "image/webp")}
+        )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_upload"
+    assert "megapixels" in response.json()["fields"]["product_photo"][0]
+    assert not Claim.objects.exists()
+
+
+def test_a_large_phone_jpeg_is_decoded_at_a_smaller_scale_within_the_budget(api, us_recall):
+    out = io.BytesIO()
+    Image.new("RGB", (8000, 6000), (200, 30, 30)).save(out, "JPEG", quality=50)  # a 48-megapixel photo
+    response = submit(api, claim_payload(), files={"product_photo": upload(out.getvalue(), "big.jpg")})
+    assert response.status_code == 201
+    document = ClaimDocument.objects.get()
+    assert (document.width, document.height) == (4000, 3000)
