@@ -146,7 +146,7 @@ def manage(env: dict[str, str], *arguments: str) -> list[str]:
 
 
 class Client:
-    """One keep-alive connection, opened again when the server closes it (gunicorn's sync workers do)."""
+    """One keep-alive connection, opened again when the server closes it."""
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -654,7 +654,7 @@ def start_services(env: dict[str, str], var_dir: Path, services: list[Service]) 
     listening = re.search(r"Listening at: (\S+)", web.text())
     print(
         f"gunicorn: config.wsgi --config config/gunicorn.py, WEB_CONCURRENCY={WEB_CONCURRENCY} "
-        f"(sync workers), listening at {listening.group(1) if listening else f'127.0.0.1:{port}'}"
+        f"(gthread workers, GUNICORN_THREADS threads each), listening at {listening.group(1) if listening else f'127.0.0.1:{port}'}"
     )
     print(f"worker: celery -A config worker -Q {','.join(QUEUES)} -c {CELERY_CONCURRENCY}")
     return web, worker
@@ -754,8 +754,8 @@ def report(load: Load, phases: list[Phase], expected: Expected, after: Afterward
         print(f"\n  unexpected answers: {listed}")
     connections = sum(phase.connections for phase in phases)
     print(
-        f"\n  {len(results):,} requests on {connections:,} connections (gunicorn's sync workers close the "
-        "connection after each answer; the clients' keep-alive connections reopen)"
+        f"\n  {len(results):,} requests on {connections:,} connections (the clients' keep-alive connections "
+        "reopen when the server closes one)"
     )
     print(
         f"  claims answered 201: {expected.new:,} new + {expected.keyed:,} keyed first answers; "
