@@ -163,7 +163,16 @@ class Client:
             headers["Idempotency-Key"] = key
         started = time.perf_counter()
         try:
-            self.connection.request("POST", path, body, headers)
+            try:
+                self.connection.request("POST", path, body, headers)
+            except (BrokenPipeError, ConnectionResetError):
+                # The server closed this idle keep-alive connection before the request reached it (a
+                # gthread worker does after its keep-alive timeout): nothing was sent, so send it anew
+                # on a new connection, as HTTP client libraries do.
+                self.close()
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
+                self.opened += 1
+                self.connection.request("POST", path, body, headers)
             response = self.connection.getresponse()
             data = response.read()
         except (OSError, http.client.HTTPException) as exc:
