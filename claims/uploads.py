@@ -1,9 +1,9 @@
 """Customer uploads: decoded, checked and re-encoded before anything is stored.
 
 Images are decoded with Pillow and written anew without any metadata (EXIF, GPS, comments, ICC);
-PDFs are parsed and their pages copied into a new document, which leaves document metadata, scripts and
-open actions behind; the copied pages lose their own actions, metadata and attached files. The SHA-256 is taken over the bytes received, so the same receipt sent twice is
-recognised whatever the re-encoding does.
+PDFs are rebuilt from each page's size, content and resources only, within a decompression budget, so
+nothing a viewer could run or inflate is stored. The SHA-256 is taken over the bytes received, so the same
+receipt sent twice is recognised whatever the re-encoding does.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, NameObject
+from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
 from config.api import ApplicationError
 
@@ -38,10 +38,10 @@ _IMAGE_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png",
 # Everything else there is metadata that Pillow's encoders would otherwise write back (the JPEG
 # comment, the PNG colour profile).
 _KEPT_INFO = ("transparency",)
-# Page entries left behind when a PDF is copied: actions, scripts, per-page metadata.
-_PDF_PAGE_DROPPED = ("/AA", "/Metadata", "/PieceInfo", "/Thumb")
-_PDF_ANNOTATION_DROPPED = ("/A", "/AA")
-_PDF_ANNOTATIONS_REFUSED = ("/FileAttachment", "/Movie", "/Sound", "/Screen", "/RichMedia", "/3D")
+# What a rebuilt page keeps of its resources: what its content draws with. Nothing here can run.
+_PDF_RESOURCES_KEPT = ("/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/ProcSet")
+# All a receipt's streams may inflate to, together: a few pages of text and scanned images.
+PDF_DECODE_BUDGET_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,10 @@ def _reencode_image(received: bytes, field: str) -> tuple[bytes, str, int, int]:
 
 
 def _reencode_pdf(received: bytes, field: str) -> bytes:
+    """A new PDF built from each page's size, content and resources only: whatever the file held beside
+    them (scripts, actions, attachments, annotations, metadata, unreferenced objects) is never copied.
+    Every stream kept is decoded once to count what it inflates to, within ``PDF_DECODE_BUDGET_BYTES``
+    for the whole file (pypdf caps each stream's decompression too)."""
     try:
         reader = PdfReader(io.BytesIO(received), strict=False)
         if reader.is_encrypted:
@@ -159,29 +163,67 @@ def _reencode_pdf(received: bytes, field: str) -> bytes:
                 field, _("The PDF must have between 1 and %(pages)s pages.") % {"pages": MAX_PDF_PAGES}
             )
         writer = PdfWriter()
+        budget = [PDF_DECODE_BUDGET_BYTES]
         for page in pages:
-            _strip_page(writer.add_page(page))
+            _rebuild_page(page, writer, budget, field)
         out = io.BytesIO()
         writer.write(out)
     except ApplicationError:
         raise
-    except Exception:  # pypdf raises many kinds for broken files
+    except Exception:  # pypdf raises many kinds for broken files, and LimitReachedError for bombs
         raise _invalid(field, _("The file is not a readable PDF.")) from None
     return out.getvalue()
 
 
-def _strip_page(page: PageObject) -> None:
-    """Drop a copied page's actions and metadata, and annotations that carry files or media."""
-    for key in _PDF_PAGE_DROPPED:
-        page.pop(key, None)
-    if "/Annots" not in page:
-        return
-    kept = ArrayObject()
-    for ref in page["/Annots"]:
-        annotation = ref.get_object()
-        if annotation.get("/Subtype") in _PDF_ANNOTATIONS_REFUSED:
+def _rebuild_page(page: PageObject, writer: PdfWriter, budget: list[int], field: str) -> None:
+    box = page.mediabox
+    fresh = writer.add_blank_page(width=box.width, height=box.height)
+    if "/Rotate" in page:
+        fresh[NameObject("/Rotate")] = NumberObject(int(page["/Rotate"]))
+    contents = page.get_contents()
+    data = contents.get_data() if contents is not None else b""
+    _spend(budget, len(data), field)
+    resources = page.get("/Resources")
+    if resources is not None:
+        resources = resources.get_object()
+        kept = DictionaryObject(
+            {NameObject(key): value for key, value in resources.items() if key in _PDF_RESOURCES_KEPT}
+        )
+        fresh[NameObject("/Resources")] = kept.clone(writer)
+    stream = StreamObject()
+    stream.set_data(data)
+    fresh.replace_contents(stream)
+    fresh.compress_content_streams()
+    for stream_object in _streams_of(fresh.get("/Resources")):
+        _spend(budget, len(stream_object.get_data()), field)
+
+
+def _streams_of(root) -> list[StreamObject]:
+    """Every stream reachable from ``root`` (fonts' files, images, forms), each once."""
+    found, seen, todo = [], set(), [root]
+    while todo:
+        item = todo.pop()
+        if item is None:
             continue
-        for key in _PDF_ANNOTATION_DROPPED:
-            annotation.pop(key, None)
-        kept.append(ref)
-    page[NameObject("/Annots")] = kept
+        if hasattr(item, "idnum"):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        if isinstance(item, StreamObject):
+            found.append(item)
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return found
+
+
+def _spend(budget: list[int], size: int, field: str) -> None:
+    budget[0] -= size
+    if budget[0] < 0:
+        raise _invalid(
+            field,
+            _("The PDF expands to more than %(size)s MB: send a photo of the receipt instead.")
+            % {"size": PDF_DECODE_BUDGET_BYTES // (1024 * 1024)},
+        )

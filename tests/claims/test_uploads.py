@@ -4,6 +4,7 @@ import hashlib
 import io
 import os
 import re
+import zlib
 from unittest import mock
 
 import pytest
@@ -353,3 +354,98 @@ def test_a_large_phone_jpeg_is_decoded_at_a_smaller_scale_within_the_budget(api,
     assert response.status_code == 201
     document = ClaimDocument.objects.get()
     assert (document.width, document.height) == (4000, 3000)
+
+
+def _pdf_with_text(extra=None) -> bytes:
+    """A one-page PDF that says "Receipt 0042" in Helvetica; ``extra(writer, page)`` adds to it."""
+    from pypdf.generic import DecodedStreamObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=300, height=400)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
+    )
+    content = DecodedStreamObject()
+    content.set_data(b"BT /F1 18 Tf 40 300 Td (Receipt 0042) Tj ET")
+    page.replace_contents(content)
+    if extra:
+        extra(writer, page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _send_pdf(api, sent):
+    return submit(
+        api, claim_payload(serial=None), files={"proof_of_purchase": upload(sent, "r.pdf", "application/pdf")}
+    )
+
+
+def test_a_rebuilt_pdf_keeps_what_its_pages_show(api, us_recall, media):
+    response = _send_pdf(api, _pdf_with_text())
+    assert response.status_code == 201
+    _, kept = stored_document(ClaimDocument.Kind.PROOF_OF_PURCHASE)
+    assert "Receipt 0042" in PdfReader(io.BytesIO(kept)).pages[0].extract_text()
+
+
+def test_a_pdf_keeps_no_attachment_script_or_object_its_pages_do_not_draw(api, us_recall, media):
+    def hostile(writer, page):
+        writer.add_attachment("invoice.exe", b"MZ-not-a-receipt")
+        writer.add_open_action(JavaScript("app.alert('document');"))
+        page[NameObject("/Annots")] = writer._add_object(
+            DictionaryObject({NameObject("/Subtype"): NameObject("/FileAttachment")})
+        )
+
+    sent = _pdf_with_text(hostile)
+    assert b"invoice" in sent and b"MZ-not" in sent and b"/JavaScript" in sent
+    response = _send_pdf(api, sent)
+    assert response.status_code == 201
+    _, kept = stored_document(ClaimDocument.Kind.PROOF_OF_PURCHASE)
+    for forbidden in (
+        b"invoice.exe",
+        b"MZ-not",
+        b"/JavaScript",
+        b"/EmbeddedFile",
+        b"/FileAttachment",
+        b"/Annots",
+    ):
+        assert forbidden not in kept, forbidden
+    assert "Receipt 0042" in PdfReader(io.BytesIO(kept)).pages[0].extract_text()
+
+
+@pytest.mark.parametrize("referenced", [True, False], ids=["drawn-by-the-page", "left-beside-it"])
+def test_a_flate_bomb_is_never_stored(api, us_recall, media, referenced):
+    from pypdf.generic import StreamObject
+
+    bomb_data = zlib.compress(b"\0" * (80 * 1024 * 1024), 9)  # about 80 KB that inflate to 80 MB
+
+    def with_bomb(writer, page):
+        bomb = StreamObject()
+        bomb._data = bomb_data
+        bomb[NameObject("/Filter")] = NameObject("/FlateDecode")
+        bomb_ref = writer._add_object(bomb)
+        if referenced:
+            page[NameObject("/Contents")] = bomb_ref
+        else:
+            writer._root_object[NameObject("/Bomb")] = bomb_ref
+
+    sent = _pdf_with_text(with_bomb)
+    assert len(sent) < MAX_SENT_BOMB
+    response = _send_pdf(api, sent)
+    if referenced:
+        assert response.status_code == 400 and response.json()["code"] == "invalid_upload"
+        assert not Claim.objects.exists()
+    else:
+        assert response.status_code == 201
+        _, kept = stored_document(ClaimDocument.Kind.PROOF_OF_PURCHASE)
+        assert bomb_data not in kept and len(kept) < 10_000
+
+
+MAX_SENT_BOMB = 1024 * 1024
