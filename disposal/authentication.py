@@ -1,8 +1,31 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, throttling
 
 from .models import RecyclingFacility
 from .services import facility_for_token
+
+
+class FailedAuthenticationThrottle(throttling.SimpleRateThrottle):
+    """Wrong tokens per client (``THROTTLE_RATE_PARTNER_AUTH_FAILURES``). DRF authenticates before it
+    throttles, so the view's throttles never see a request whose token is wrong: without this a client
+    could guess tokens as fast as the server answers."""
+
+    scope = "partner_auth_failures"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def over_limit(self, request) -> bool:
+        if self.rate is None:
+            return False
+        self.key = self.get_cache_key(request, None)
+        self.now = self.timer()
+        self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
+        return len(self.history) >= self.num_requests
+
+    def record_failure(self) -> None:
+        if self.rate is not None:
+            self.cache.set(self.key, [self.now, *self.history], self.duration)
 
 
 class FacilityTokenAuthentication(authentication.BaseAuthentication):
@@ -14,8 +37,12 @@ class FacilityTokenAuthentication(authentication.BaseAuthentication):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme != self.keyword:
             return None
+        failures = FailedAuthenticationThrottle()
+        if failures.over_limit(request):
+            raise exceptions.Throttled(wait=failures.wait())
         facility = facility_for_token(token=token.strip())
         if facility is None:
+            failures.record_failure()
             raise exceptions.AuthenticationFailed("Invalid facility token.")
         return facility, facility
 

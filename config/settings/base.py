@@ -291,6 +291,7 @@ REST_FRAMEWORK = {
         "claims": env.str("THROTTLE_RATE_CLAIMS", default="30/minute"),
         "public": env.str("THROTTLE_RATE_PUBLIC", default="600/minute"),
         "partner": env.str("THROTTLE_RATE_PARTNER", default="1200/minute"),
+        "partner_auth_failures": env.str("THROTTLE_RATE_PARTNER_AUTH_FAILURES", default="10/minute"),
     },
     "NUM_PROXIES": _NUM_PROXIES,
     "UNAUTHENTICATED_USER": None,

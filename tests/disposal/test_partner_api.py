@@ -226,3 +226,24 @@ def test_partner_api_is_throttled_per_facility(api, facility_a, facility_b, monk
     a = [api.get(URL, HTTP_AUTHORIZATION=f"Token {facility_a[1]}").status_code for _ in range(3)]
     assert a == [200, 200, 429]
     assert api.get(URL, HTTP_AUTHORIZATION=f"Token {facility_b[1]}").status_code == 200
+
+
+def test_failed_partner_authentication_is_throttled_per_client(api, facility_a, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+
+    from disposal.authentication import FailedAuthenticationThrottle
+
+    cache.clear()
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "partner_auth_failures": "3/minute"}
+    monkeypatch.setattr(FailedAuthenticationThrottle, "THROTTLE_RATES", rates)
+    guesses = [
+        api.get(URL, HTTP_AUTHORIZATION=f"Token guess-{n}", REMOTE_ADDR="198.51.100.7").status_code
+        for n in range(5)
+    ]
+    assert guesses == [401, 401, 401, 429, 429]
+    # even the right token waits, from that client; another client is not held back
+    right = f"Token {facility_a[1]}"
+    assert api.get(URL, HTTP_AUTHORIZATION=right, REMOTE_ADDR="198.51.100.7").status_code == 429
+    assert api.get(URL, HTTP_AUTHORIZATION=right, REMOTE_ADDR="203.0.113.9").status_code == 200
+    assert api.get(URL, HTTP_AUTHORIZATION=right, REMOTE_ADDR="198.51.100.7").json()["code"] == "throttled"
