@@ -7,9 +7,17 @@ from rest_framework.views import APIView
 
 from config.api import error_responses
 
-from .idempotency import idempotent_response, request_fingerprint
+from .idempotency import idempotent_replay, idempotent_response, request_fingerprint
 from .serializers import ClaimCreatedSerializer, ClaimCreateInputSerializer, ClaimSerializer
-from .services import ClaimSubmission, claim_cancel, claim_get_for_token, claim_submit
+from .services import (
+    ClaimSubmission,
+    claim_cancel,
+    claim_create,
+    claim_get_for_token,
+    claim_prepare,
+    claim_prepared_discard,
+    claim_submit,
+)
 from .voucher import voucher_png
 
 BEARER = OpenApiParameter(
@@ -51,19 +59,30 @@ class ClaimCreateApi(APIView):
         given.is_valid(raise_exception=True)
         data = given.validated_data
 
-        def respond() -> tuple[int, dict]:
-            submitted = claim_submit(submission=ClaimSubmission(**data, language=request.LANGUAGE_CODE))
-            return status.HTTP_201_CREATED, ClaimCreatedSerializer(submitted).data
-
+        submission = ClaimSubmission(**data, language=request.LANGUAGE_CODE)
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
-            code, body = respond()
-        else:
-            fields = {k: v for k, v in data.items() if k not in FILE_FIELDS}
-            files = {k: data[k] for k in FILE_FIELDS if data.get(k) is not None}
+            submitted = claim_submit(submission=submission)
+            return Response(ClaimCreatedSerializer(submitted).data, status=status.HTTP_201_CREATED)
+        fields = {k: v for k, v in data.items() if k not in FILE_FIELDS}
+        files = {k: data[k] for k in FILE_FIELDS if data.get(k) is not None}
+        fingerprint = request_fingerprint(fields, files)
+        replay = idempotent_replay(key=key, fingerprint=fingerprint)
+        if replay is not None:
+            return Response(replay[1], status=replay[0])
+        # Uploads are decoded and stored before the idempotency record's transaction, which holds locks.
+        prepared = claim_prepare(submission=submission)
+        try:
             code, body = idempotent_response(
-                key=key, fingerprint=request_fingerprint(fields, files), respond=respond
+                key=key,
+                fingerprint=fingerprint,
+                respond=lambda: (
+                    status.HTTP_201_CREATED,
+                    ClaimCreatedSerializer(claim_create(prepared=prepared)).data,
+                ),
             )
+        finally:
+            claim_prepared_discard(prepared=prepared)  # a concurrent twin answered first: nothing kept
         return Response(body, status=code)
 
 

@@ -21,7 +21,8 @@ def _queue(task_name: str, **kwargs) -> None:
     from . import tasks  # tasks call the services that call this module
 
     try:
-        getattr(tasks, task_name).apply_async(kwargs=kwargs)
+        # No publish retries: an unreachable broker must not hold the answer to a committed change.
+        getattr(tasks, task_name).apply_async(kwargs=kwargs, retry=False)
     except Exception as exc:  # the broker is down: the sweep delivers it later
         log_event(
             logger, "queue.unavailable", logging.WARNING, task=task_name, error=error_text(exc), **kwargs

@@ -87,6 +87,15 @@ def _live_record(key_hash: str) -> IdempotencyRecord | None:
     return record
 
 
+def idempotent_replay(*, key: str, fingerprint: str) -> tuple[int, dict[str, Any]] | None:
+    """The first response given for ``key``, if there is one (``idempotency_key_reused`` if the body
+    differs); None if the key is new. Lets a caller skip its slow preparation for a plain retry."""
+    if len(key) > MAX_KEY_LENGTH:
+        raise _key_invalid()
+    record = _live_record(_derive("idempotency-key", key).hex())
+    return _replay(record, key, fingerprint) if record is not None else None
+
+
 def idempotent_response(
     *, key: str, fingerprint: str, respond: Callable[[], tuple[int, dict[str, Any]]]
 ) -> tuple[int, dict[str, Any]]:

@@ -76,6 +76,16 @@ def outbox_deliver(*, message_id: int, attempt: int | None = None) -> OutboxMess
     message = OutboxMessage.objects.get(pk=message_id)
     attempt = message.attempts if attempt is None else attempt
     now = timezone.now()
+    if attempts_exhausted(attempt):
+        # Attempts that never came back (a worker killed while sending) count too: give up here.
+        if OutboxMessage.objects.filter(
+            pk=message_id, status=OutboxMessage.Status.PENDING, attempts=attempt
+        ).update(status=OutboxMessage.Status.FAILED, next_attempt_at=None):
+            log_event(
+                logger, "outbox.dead_lettered", logging.ERROR, event_id=message.event_id, attempt=attempt
+            )
+        message.refresh_from_db()
+        return message
     # Taking the message moves its next attempt later first: a worker that dies while sending leaves it due.
     taken = OutboxMessage.objects.filter(
         pk=message_id, status=OutboxMessage.Status.PENDING, attempts=attempt
@@ -112,7 +122,10 @@ def _record_attempt(message: OutboxMessage, *, status_code, error: str, failure)
         fields.update(status=OutboxMessage.Status.FAILED, next_attempt_at=None)
     with transaction.atomic():
         DeliveryAttempt.objects.create(message=message, status_code=status_code, error=error)
-        OutboxMessage.objects.filter(pk=message.pk).update(**fields)
+        # Only this attempt's outcome: a later attempt (or a supervisor's retry) is not overwritten.
+        OutboxMessage.objects.filter(
+            pk=message.pk, status=OutboxMessage.Status.PENDING, attempts=message.attempts
+        ).update(**fields)
     message.refresh_from_db()
     log = {"event_id": message.event_id, "topic": message.topic, "attempt": message.attempts}
     if message.status == OutboxMessage.Status.DELIVERED:

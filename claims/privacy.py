@@ -83,7 +83,10 @@ def documents_orphaned_delete(*, now: datetime | None = None) -> int:
         except FileNotFoundError:
             continue
         names = [f"{folder}/{file}" for file in files]
-        kept = set(ClaimDocument.objects.filter(file__in=names).values_list("file", flat=True))
+        kept = set()
+        for start in range(0, len(names), 500):  # a busy day's names, in lookups SQLite takes
+            chunk = names[start : start + 500]
+            kept.update(ClaimDocument.objects.filter(file__in=chunk).values_list("file", flat=True))
         for name in names:
             if name in kept or storage.get_modified_time(name) > now - ORPHAN_GRACE:
                 continue

@@ -58,6 +58,8 @@ def remedy_issue(*, claim_id: int) -> Claim:
     with transaction.atomic():
         claim = claim_lock(claim_id=claim_id)
         if claim.status not in REMEDY_DUE_STATUSES:
+            if claim.remedy_retry_at is not None:  # a sweep that raced the status change: nothing is due
+                Claim.objects.filter(pk=claim.pk).update(remedy_retry_at=None)
             return claim  # cancelled, held for disposal or review, or done already
         if claim.terms_remedy != claim.remedy:
             raise ApplicationError(
@@ -313,10 +315,15 @@ def remedies_sweep_due() -> list[int]:
     due = list(
         Claim.objects.filter(remedy_retry_at__lte=now)
         .order_by("remedy_retry_at")
-        .values_list("pk", "reference", "remedy_attempts")[:SWEEP_BATCH]
+        .values_list("pk", "reference", "remedy_attempts", "status")[:SWEEP_BATCH]
     )
     requeued = []
-    for claim_id, reference, attempts in due:
+    for claim_id, reference, attempts, status in due:
+        if status not in REMEDY_DUE_STATUSES:  # left behind by a race with its status change
+            Claim.objects.filter(pk=claim_id).exclude(status__in=REMEDY_DUE_STATUSES).update(
+                remedy_retry_at=None
+            )
+            continue
         attempts += 1
         if attempts_exhausted(attempts):
             Claim.objects.filter(pk=claim_id).update(

@@ -181,9 +181,9 @@ def claim_advance(
         claim.remedy_retry_at = retry_at(attempts=0, first_after_seconds=settings.REMEDY_SWEEP_AFTER_SECONDS)
         claim.remedy_attempts, claim.remedy_last_error, claim.remedy_failed_at = 0, "", None
         changes += ["remedy_retry_at", "remedy_attempts", "remedy_last_error", "remedy_failed_at"]
-    elif status not in REMEDY_DUE_STATUSES and claim.remedy_retry_at is not None:
-        claim.remedy_retry_at = None
-        changes.append("remedy_retry_at")
+    elif status not in REMEDY_DUE_STATUSES and (claim.remedy_retry_at or claim.remedy_failed_at):
+        claim.remedy_retry_at, claim.remedy_failed_at = None, None
+        changes += ["remedy_retry_at", "remedy_failed_at"]
     Claim.objects.filter(pk=claim.pk).update(**{name: getattr(claim, name) for name in changes})
     ClaimEvent.objects.bulk_create(events)
     for event in events:
@@ -559,12 +559,33 @@ def _duplicate_serial() -> ApplicationError:
     )
 
 
+@dataclass
+class PreparedClaim:
+    """A claim checked and its files stored, not yet in the database (see ``claim_prepare``)."""
+
+    submission: ClaimSubmission
+    model: ProductModel
+    serial: str
+    decision: _Decision
+    token: str = field(repr=False)
+    cleaned: dict[str, CleanUpload] = field(repr=False)
+    stored: dict[str, str]
+    created: bool = False
+
+
 def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
     """Take a customer's claim: validate, store its documents, decide its first status.
 
     A serial found in a recalled batch for the claim's country is approved at once unless the claim is
     flagged; a proof-only or flagged claim waits for an agent.
     """
+    return claim_create(prepared=claim_prepare(submission=submission))
+
+
+def claim_prepare(*, submission: ClaimSubmission) -> PreparedClaim:
+    """Everything before the claim's transaction: the checks, every 400 and 422 but the conflicts, the
+    uploads' decoding and their storage. Slow work that must hold no database lock (an idempotent
+    request's transaction included). The caller creates the claim or discards what was stored."""
     submission = _one_line_submission(submission)
     model = product_model_require(model_number=submission.model_number)
     country = country_require(country=submission.country)
@@ -576,7 +597,6 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
     if not serial and uploads[ClaimDocument.Kind.PROOF_OF_PURCHASE] is None:
         raise _validation_error("serial", _("Give the unit's serial number or attach a proof of purchase."))
     cleaned = {kind: clean_upload(f, field=kind) for kind, f in uploads.items() if f is not None}
-
     decision = _decide_recall(
         model=model,
         serial=serial,
@@ -584,21 +604,33 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
         remedy=submission.remedy,
         has_proof=ClaimDocument.Kind.PROOF_OF_PURCHASE in cleaned,
     )
-    token = new_access_token()
-    stored = _store_uploads(cleaned)
+    return PreparedClaim(
+        submission=submission,
+        model=model,
+        serial=serial,
+        decision=decision,
+        token=new_access_token(),
+        cleaned=cleaned,
+        stored=_store_uploads(cleaned),
+    )
+
+
+def claim_create(*, prepared: PreparedClaim) -> SubmittedClaim:
+    """The claim's transaction; its stored files are deleted if it fails."""
     try:
         claim = _claim_insert(
-            submission,
-            model=model,
-            serial=serial,
-            decision=decision,
-            token=token,
-            cleaned=cleaned,
-            stored=stored,
+            prepared.submission,
+            model=prepared.model,
+            serial=prepared.serial,
+            decision=prepared.decision,
+            token=prepared.token,
+            cleaned=prepared.cleaned,
+            stored=prepared.stored,
         )
     except BaseException:
-        _delete_stored(list(stored.values()))
+        claim_prepared_discard(prepared=prepared)
         raise
+    prepared.created = True
     log_event(
         logger,
         "claim.submitted",
@@ -608,7 +640,13 @@ def claim_submit(*, submission: ClaimSubmission) -> SubmittedClaim:
         status=claim.status,
         serial_recalled=claim.serial_recalled,
     )
-    return SubmittedClaim(claim=claim, access_token=token)
+    return SubmittedClaim(claim=claim, access_token=prepared.token)
+
+
+def claim_prepared_discard(*, prepared: PreparedClaim) -> None:
+    """A prepared claim that will not be created leaves no file behind."""
+    if not prepared.created:
+        _delete_stored(list(prepared.stored.values()))
 
 
 def _claim_insert(

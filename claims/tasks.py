@@ -10,7 +10,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from .idempotency import idempotency_records_purge
-from .outbox import TransientDeliveryError, outbox_deliver, outbox_sweep
+from .outbox import TransientDeliveryError, claim_email_owe, outbox_deliver, outbox_sweep
 from .privacy import documents_orphaned_delete
 from .remedies import remedies_sweep_due, remedy_failure_record, remedy_issue
 
@@ -34,7 +34,7 @@ def remedies_sweep() -> int:
 
 
 @shared_task
-def outbox_deliver_task(*, message_id: int, attempt: int) -> None:
+def outbox_deliver_task(*, message_id: int, attempt: int | None = None) -> None:
     # A failed attempt is recorded and logged; the outbox sweep makes the next one at its time.
     with contextlib.suppress(TransientDeliveryError):
         outbox_deliver(message_id=message_id, attempt=attempt)
@@ -53,3 +53,9 @@ def idempotency_purge_task() -> int:
 @shared_task
 def documents_orphaned_sweep_task() -> int:
     return documents_orphaned_delete()
+
+
+@shared_task
+def claim_email(*, claim_id: int, template: str) -> None:
+    """Messages queued by the version before the outbox: what they owe goes to the outbox now."""
+    claim_email_owe(claim_id=claim_id, template=template)

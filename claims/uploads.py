@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
+from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, NumberObject, StreamObject
 
 from config.api import ApplicationError
 
@@ -163,9 +163,18 @@ def _reencode_pdf(received: bytes, field: str) -> bytes:
                 field, _("The PDF must have between 1 and %(pages)s pages.") % {"pages": MAX_PDF_PAGES}
             )
         writer = PdfWriter()
-        budget = [PDF_DECODE_BUDGET_BYTES]
         for page in pages:
-            _rebuild_page(page, writer, budget, field)
+            _rebuild_page(page, writer)
+        # Every stream kept, once each (a font or logo shared by all pages counts once), within budget.
+        budget = PDF_DECODE_BUDGET_BYTES
+        for stream in _streams_of(list(writer.pages)):
+            budget -= len(stream.get_data())
+            if budget < 0:
+                raise _invalid(
+                    field,
+                    _("The PDF expands to more than %(size)s MB: send a photo of the receipt instead.")
+                    % {"size": PDF_DECODE_BUDGET_BYTES // (1024 * 1024)},
+                )
         out = io.BytesIO()
         writer.write(out)
     except ApplicationError:
@@ -175,14 +184,17 @@ def _reencode_pdf(received: bytes, field: str) -> bytes:
     return out.getvalue()
 
 
-def _rebuild_page(page: PageObject, writer: PdfWriter, budget: list[int], field: str) -> None:
+def _rebuild_page(page: PageObject, writer: PdfWriter) -> None:
     box = page.mediabox
     fresh = writer.add_blank_page(width=box.width, height=box.height)
+    # The page's own boxes, origin included: content drawn at [0 792 612 1584] stays on the page.
+    for name in ("/MediaBox", "/CropBox"):
+        if name in page:
+            fresh[NameObject(name)] = ArrayObject(FloatObject(float(v)) for v in page[name])
     if "/Rotate" in page:
         fresh[NameObject("/Rotate")] = NumberObject(int(page["/Rotate"]))
     contents = page.get_contents()
     data = contents.get_data() if contents is not None else b""
-    _spend(budget, len(data), field)
     resources = page.get("/Resources")
     if resources is not None:
         resources = resources.get_object()
@@ -194,8 +206,6 @@ def _rebuild_page(page: PageObject, writer: PdfWriter, budget: list[int], field:
     stream.set_data(data)
     fresh.replace_contents(stream)
     fresh.compress_content_streams()
-    for stream_object in _streams_of(fresh.get("/Resources")):
-        _spend(budget, len(stream_object.get_data()), field)
 
 
 def _streams_of(root) -> list[StreamObject]:
@@ -217,13 +227,3 @@ def _streams_of(root) -> list[StreamObject]:
         elif isinstance(item, list):
             todo.extend(item)
     return found
-
-
-def _spend(budget: list[int], size: int, field: str) -> None:
-    budget[0] -= size
-    if budget[0] < 0:
-        raise _invalid(
-            field,
-            _("The PDF expands to more than %(size)s MB: send a photo of the receipt instead.")
-            % {"size": PDF_DECODE_BUDGET_BYTES // (1024 * 1024)},
-        )

@@ -62,6 +62,23 @@ class Channel(filesystem.Channel):
             return payload
         raise Empty()
 
+    def _message_names(self, queue) -> list[str]:
+        wanted = f"{queue}.msg"
+        return [name for name in os.listdir(self.data_folder_in) if name.partition(".")[2] == wanted]
+
+    def _size(self, queue):
+        return len(self._message_names(queue))
+
+    def _purge(self, queue):
+        count = 0
+        for name in self._message_names(queue):  # never a ".<name>.part" still being written
+            try:
+                os.remove(Path(self.data_folder_in) / name)
+                count += 1
+            except FileNotFoundError:
+                pass
+        return count
+
 
 class Transport(filesystem.Transport):
     Channel = Channel

@@ -71,3 +71,29 @@ def test_pages_send_a_content_security_policy_without_inline_scripts(client, url
 def test_the_api_docs_are_served_from_this_server(client):
     page = client.get("/api/docs/").content.decode()
     assert "cdn.jsdelivr.net" not in page and "unpkg.com" not in page
+
+
+def test_behind_a_proxy_one_client_locked_out_does_not_lock_out_the_others(client, agent, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = "10.0.0.2"
+    for n in range(5):
+        client.post(
+            LOGIN,
+            {"username": f"guess{n}", "password": "wrong"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR="198.51.100.66",
+        )
+    locked = client.post(
+        LOGIN,
+        {"username": "agent1", "password": "the-right-password-1", "next": "/admin/"},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR="198.51.100.66",
+    )
+    assert locked.status_code == 429
+    other = client.post(
+        LOGIN,
+        {"username": "agent1", "password": "the-right-password-1", "next": "/admin/"},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR="203.0.113.20",
+    )
+    assert logged_in(other)

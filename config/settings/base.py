@@ -109,13 +109,11 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
-# The client as the throttles see it: X-Forwarded-For only counts behind the proxies that set it, or a
-# client would rotate it to dodge the lockout.
+# The client as the throttles see it (config.clients): X-Forwarded-For counts only behind the proxies
+# that set it, or a client would rotate it to dodge the lockout, and behind a proxy all staff would
+# share the proxy's address.
 _NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
-AXES_IPWARE_PROXY_COUNT = _NUM_PROXIES or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _NUM_PROXIES else ["REMOTE_ADDR"]
-)
+AXES_CLIENT_IP_CALLABLE = "config.clients.client_address"
 
 # --- Content-Security-Policy ----------------------------------------------------------------------
 # No page needs an inline script; the admin's and the report's inline styles are allowed.
@@ -190,6 +188,8 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+    # A hung SMTP server fails the attempt (retried later) well before the task's time limit.
+    EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
@@ -238,6 +238,7 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.remedies_sweep": {"queue": "remedies"},
     "claims.tasks.outbox_deliver_task": {"queue": "notifications"},
     "claims.tasks.outbox_sweep_task": {"queue": "notifications"},
+    "claims.tasks.claim_email": {"queue": "notifications"},
 }
 
 
@@ -345,5 +346,8 @@ if SENTRY_DSN:
         integrations=[DjangoIntegration(), CeleryIntegration()],
         environment=env.str("SENTRY_ENVIRONMENT", default="production"),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
-        send_default_pii=False,  # customers' names, e-mails and addresses stay here
+        # Customers' names, e-mails and addresses stay here: no request bodies, no local variables.
+        send_default_pii=False,
+        max_request_body_size="never",
+        include_local_variables=False,
     )

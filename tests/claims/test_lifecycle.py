@@ -398,3 +398,42 @@ def test_the_serial_check_page_says_claims_have_closed_and_the_unit_is_still_dan
     assert "Anträge zu diesem Rückruf sind nicht mehr möglich." in page
     assert "Das Gerät ist weiterhin gefährlich" in page
     assert "/claim/?" not in page
+
+
+def test_the_sweep_never_re_arms_a_claim_whose_remedy_was_issued_meanwhile(
+    us_recall, django_capture_on_commit_callbacks
+):
+    claim = ClaimFactory(recall=us_recall, model=us_recall.models.get(), status=ClaimStatus.APPROVED)
+    remedy_issue(claim_id=claim.pk)
+    # as if the sweep had read the claim just before its gift card committed
+    Claim.objects.filter(pk=claim.pk).update(remedy_retry_at=timezone.now() - datetime.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert remedies_sweep_due() == []
+    assert queued == []
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.FULFILLED
+    assert claim.remedy_retry_at is None and claim.remedy_failed_at is None
+
+
+def test_old_queued_e_mail_tasks_still_reach_the_customer(us_recall, django_capture_on_commit_callbacks):
+    from claims.tasks import claim_email
+
+    claim = ClaimFactory(recall=us_recall, model=us_recall.models.get())
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_email.delay(claim_id=claim.pk, template="received")
+    assert len(mail.outbox) == 1
+    assert OutboxMessage.objects.get().status == "delivered"
+
+
+def test_an_attempt_that_never_came_back_counts_towards_the_dead_letter(us_recall, settings):
+    settings.RETRY_MAX_ATTEMPTS = 2
+    claim = ClaimFactory(recall=us_recall, model=us_recall.models.get())
+    message = OutboxMessage.objects.create(
+        topic=OutboxMessage.Topic.CLAIM_EMAIL,
+        payload={"claim_id": claim.pk, "template": "received"},
+        attempts=2,  # two attempts taken, whose workers died while sending
+        next_attempt_at=timezone.now(),
+    )
+    outbox_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.status == "failed" and mail.outbox == []
