@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -493,17 +494,25 @@ def _create_documents(claim: Claim, cleaned: dict[str, CleanUpload], stored: dic
     )
 
 
-def _serialise_on_receipt(cleaned: dict[str, CleanUpload]) -> None:
-    """Claims sending the same receipt at once take turns, so the second sees the first's document.
+def _serialise_on_shared_facts(claim: Claim, cleaned: dict[str, CleanUpload]) -> None:
+    """Claims that share a receipt, an e-mail or an address take turns, so each sees the ones before it
+    (a duplicate receipt, many claims from one contact) instead of all being approved unseen.
 
-    PostgreSQL: a transaction-scoped advisory lock on the receipt's hash. SQLite runs one writing
-    transaction at a time already (IMMEDIATE).
+    PostgreSQL: transaction-scoped advisory locks on the hashes of those facts, taken in one order so
+    two claims never wait on each other. SQLite runs one writing transaction at a time already.
     """
-    proof = cleaned.get(ClaimDocument.Kind.PROOF_OF_PURCHASE)
-    if proof is None or connection.vendor != "postgresql":
+    if connection.vendor != "postgresql":
         return
+    facts = [
+        f"email:{claim.email}",
+        f"address:{claim.country}|{claim.postal_code}|{claim.address_line1.lower()}",
+    ]
+    proof = cleaned.get(ClaimDocument.Kind.PROOF_OF_PURCHASE)
+    if proof is not None:
+        facts.append(f"receipt:{proof.sha256}")
+    keys = sorted({int(hashlib.sha256(fact.encode()).hexdigest()[:15], 16) for fact in facts})
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(proof.sha256[:15], 16)])
+        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)
 
 
 def _flag_duplicate_receipts(claim: Claim, cleaned: dict[str, CleanUpload]) -> bool:
@@ -664,7 +673,7 @@ def _claim_insert(
         claim = _new_claim(submission, model=model, serial=serial, decision=decision, token=token)
         try:
             with transaction.atomic():
-                _serialise_on_receipt(cleaned)
+                _serialise_on_shared_facts(claim, cleaned)
                 # The first write: if the database refuses it, there is nothing else to undo.
                 claim.save()
                 ClaimEvent.objects.create(

@@ -13,9 +13,21 @@ def record_disposals_on_claims(apps, schema_editor):
     Claim.objects.filter(pk__in=DisposalConfirmation.objects.values("claim_id")).update(
         disposal_confirmed_at=Subquery(received)
     )
-    Claim.objects.filter(status="awaiting_disposal", disposal_confirmed_at__isnull=False).update(
-        status="fulfilling", remedy_retry_at=timezone.now()
+    ClaimEvent = apps.get_model("claims", "ClaimEvent")
+    stranded = Claim.objects.filter(status="awaiting_disposal", disposal_confirmed_at__isnull=False)
+    # Every status change is on the claim's timeline, this one too.
+    ClaimEvent.objects.bulk_create(
+        ClaimEvent(
+            claim_id=claim_id,
+            kind="status_changed",
+            actor_kind="system",
+            old_status="awaiting_disposal",
+            new_status="fulfilling",
+            public=True,
+        )
+        for claim_id in stranded.values_list("pk", flat=True)
     )
+    stranded.update(status="fulfilling", remedy_retry_at=timezone.now())
 
 
 class Migration(migrations.Migration):

@@ -175,3 +175,37 @@ def test_claims_racing_with_one_receipt_are_all_flagged(transactional_db, us_rec
     for claim in Claim.objects.all():
         assert claim.flags.filter(reason="duplicate_receipt").exists(), claim.reference
     assert Claim.objects.filter(status="needs_review").count() >= 5
+
+
+def test_claims_racing_from_one_e_mail_are_counted_against_each_other(
+    transactional_db, us_recall, monkeypatch
+):
+    # given six claims from one e-mail at the same moment, each transaction slow before it counts the others
+    import time
+
+    from claims import services
+
+    count_others = services._flag_many_claims_from_contact
+
+    def slowly(claim):
+        time.sleep(0.3)
+        return count_others(claim)
+
+    monkeypatch.setattr(services, "_flag_many_claims_from_contact", slowly)
+    serials = iter(range(300, 400))
+    lock = threading.Lock()
+
+    def send(client):
+        with lock:
+            number = next(serials)
+        payload = claim_payload(
+            serial=recalled_serial(number), email="farmer@example.com", address_line1=f"{number} Elm"
+        )
+        return client.post(CLAIMS, payload, format="json")
+
+    results = race(6, send)
+
+    # then the ones after the third waited for an agent, as they would have one by one
+    assert Counter(status for status, _ in results) == {201: 6}
+    held = Claim.objects.filter(flags__reason="many_claims_from_contact").distinct().count()
+    assert held == 6 - settings.CLAIMS_PER_CONTACT_BEFORE_REVIEW
