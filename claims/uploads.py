@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -28,6 +29,9 @@ MAX_PIXELS = 50_000_000
 # 24-megapixel photo; a larger JPEG is decoded at a half, a quarter or an eighth of its size instead
 # (its draft mode, which is cheap), so a 48-megapixel phone photo still goes through.
 DECODE_BUDGET_BYTES = 96 * 1024 * 1024
+# At most this many uploads of one process are decoded at once (gunicorn runs threads): the budget
+# above then bounds the process's memory too, not only each upload's.
+_DECODING = threading.BoundedSemaphore(2)
 # Bytes a pixel takes in Pillow's memory, by mode: three-channel images are stored in four bytes.
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "LA": 4, "PA": 4}
 MAX_PDF_PAGES = 20
@@ -107,10 +111,11 @@ def clean_upload(upload: UploadedFile, *, field: str) -> CleanUpload:
     if len(received) > MAX_UPLOAD_BYTES:
         raise _too_large(field)
     digest = hashlib.sha256(received).hexdigest()
-    if received.startswith(b"%PDF-"):
-        content = _reencode_pdf(received, field)
-        return CleanUpload(content, "application/pdf", digest, len(received))
-    content, content_type, width, height = _reencode_image(received, field)
+    with _DECODING:
+        if received.startswith(b"%PDF-"):
+            content = _reencode_pdf(received, field)
+            return CleanUpload(content, "application/pdf", digest, len(received))
+        content, content_type, width, height = _reencode_image(received, field)
     return CleanUpload(content, content_type, digest, len(received), width, height)
 
 
