@@ -76,20 +76,20 @@ def outbox_deliver(*, message_id: int, attempt: int | None = None) -> OutboxMess
     message = OutboxMessage.objects.get(pk=message_id)
     attempt = message.attempts if attempt is None else attempt
     now = timezone.now()
+    # This attempt, if no other delivery has made it already.
+    this_attempt = OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxMessage.Status.PENDING, attempts=attempt
+    )
     if attempts_exhausted(attempt):
         # Attempts that never came back (a worker killed while sending) count too: give up here.
-        if OutboxMessage.objects.filter(
-            pk=message_id, status=OutboxMessage.Status.PENDING, attempts=attempt
-        ).update(status=OutboxMessage.Status.FAILED, next_attempt_at=None):
+        if this_attempt.update(status=OutboxMessage.Status.FAILED, next_attempt_at=None):
             log_event(
                 logger, "outbox.dead_lettered", logging.ERROR, event_id=message.event_id, attempt=attempt
             )
         message.refresh_from_db()
         return message
     # Taking the message moves its next attempt later first: a worker that dies while sending leaves it due.
-    taken = OutboxMessage.objects.filter(
-        pk=message_id, status=OutboxMessage.Status.PENDING, attempts=attempt
-    ).update(
+    taken = this_attempt.update(
         attempts=attempt + 1,
         next_attempt_at=retry_at(attempts=attempt + 1, first_after_seconds=_first_retry_after(), now=now),
     )

@@ -179,9 +179,7 @@ def claim_advance(
         claim.closed_at = now
         changes.append("closed_at")
     if remedy_due:
-        claim.remedy_retry_at = retry_at(attempts=0, first_after_seconds=settings.REMEDY_SWEEP_AFTER_SECONDS)
-        claim.remedy_attempts, claim.remedy_last_error, claim.remedy_failed_at = 0, "", None
-        changes += ["remedy_retry_at", "remedy_attempts", "remedy_last_error", "remedy_failed_at"]
+        changes += _remedy_arm(claim)
     elif status not in REMEDY_DUE_STATUSES and (claim.remedy_retry_at or claim.remedy_failed_at):
         claim.remedy_retry_at, claim.remedy_failed_at = None, None
         changes += ["remedy_retry_at", "remedy_failed_at"]
@@ -193,6 +191,13 @@ def claim_advance(
     if remedy_due:
         remedy_issue_after_commit(claim_id=claim.pk)
     return claim
+
+
+def _remedy_arm(claim: Claim) -> list[str]:
+    """Set on ``claim`` a remedy due now, with a fresh set of attempts; the fields set, for the caller's write."""
+    claim.remedy_retry_at = retry_at(attempts=0, first_after_seconds=settings.REMEDY_SWEEP_AFTER_SECONDS)
+    claim.remedy_attempts, claim.remedy_last_error, claim.remedy_failed_at = 0, "", None
+    return ["remedy_retry_at", "remedy_attempts", "remedy_last_error", "remedy_failed_at"]
 
 
 def claim_lock(*, claim_id: int) -> Claim:
@@ -372,11 +377,7 @@ def claim_remedy_retry(*, claim: Claim, actor_id: str) -> Claim:
                 _("%(reference)s has no remedy waiting to be issued.") % {"reference": claim.reference},
                 status_code=409,
             )
-        claim.remedy_retry_at = retry_at(attempts=0, first_after_seconds=settings.REMEDY_SWEEP_AFTER_SECONDS)
-        claim.remedy_attempts, claim.remedy_last_error, claim.remedy_failed_at = 0, "", None
-        claim.save(
-            update_fields=["remedy_retry_at", "remedy_attempts", "remedy_last_error", "remedy_failed_at"]
-        )
+        claim.save(update_fields=_remedy_arm(claim))
         remedy_issue_after_commit(claim_id=claim.pk)
     log_event(logger, "remedy.retry_requested", claim=claim.reference, actor=f"agent:{actor_id}")
     return claim

@@ -22,10 +22,15 @@ PRODUCTION = {
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return python("manage.py", *args, env=env)
+
+
+def python(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Python in the project, with none of this machine's service settings and ``env`` added."""
     service = ("DJANGO_", "DATABASE_", "AWS_", "CELERY_", "CACHE_", "EMAIL_")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(service)}
     return subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -77,28 +82,10 @@ def test_errors_are_reported_to_sentry_when_a_dsn_is_set():
         "import django; django.setup(); import sentry_sdk; client = sentry_sdk.get_client(); "
         "print(client.is_active(), sorted(client.integrations) if client.is_active() else [])"
     )
-    env = {**PRODUCTION, "SENTRY_DSN": "https://key@sentry.invalid/1"}
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "AWS_", "CELERY_"))
-    }
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = python("-c", probe, env={**PRODUCTION, "SENTRY_DSN": "https://key@sentry.invalid/1"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("True") and "'celery'" in result.stdout and "'django'" in result.stdout
-    without = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env={**clean, **PRODUCTION},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    without = python("-c", probe, env=PRODUCTION)
     assert without.stdout.startswith("False")
 
 
@@ -108,10 +95,7 @@ def test_the_embedded_throttles_count_across_processes(tmp_path):
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.CACHES['default']['BACKEND'])"
     )
-    service = ("DJANGO_", "DATABASE_", "AWS_", "CELERY_", "CACHE_", "EMAIL_")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(service)}
-    env = {**clean, "DJANGO_SETTINGS_MODULE": "config.settings.local", "VAR_DIR": str(tmp_path)}
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    result = python(
+        "-c", probe, env={"DJANGO_SETTINGS_MODULE": "config.settings.local", "VAR_DIR": str(tmp_path)}
     )
     assert result.stdout.strip() == "django.core.cache.backends.filebased.FileBasedCache", result.stderr
