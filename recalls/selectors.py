@@ -76,7 +76,7 @@ def _covering_sql(range_splits: int) -> str:
     )
     rule_columns = ", ".join(f"mr.{c}" for c in _MARKET_RULE_COLUMNS)
     return f"""
-        SELECT b.id, r.id, r.code, r.announced_on, r.claim_deadline, {rule_columns}
+        SELECT b.id, r.id, r.code, r.title, r.is_demo, r.announced_on, r.claim_deadline, {rule_columns}
         FROM {tables["batch"]} b
         JOIN {tables["recall"]} r ON r.id = b.recall_id
         JOIN {tables["market"]} m ON m.batch_id = b.id
@@ -107,10 +107,12 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
         row = cursor.fetchone()
     if row is None:
         return None
-    batch_id, recall_id, code, announced_on, claim_deadline, *rule = row
+    batch_id, recall_id, code, title, is_demo, announced_on, claim_deadline, *rule = row
     recall = Recall(
         id=recall_id,
         code=code,
+        title=title,
+        is_demo=bool(is_demo),
         announced_on=Recall._meta.get_field("announced_on").to_python(announced_on),
         claim_deadline=Recall._meta.get_field("claim_deadline").to_python(claim_deadline),
         active=True,

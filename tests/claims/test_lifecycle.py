@@ -396,6 +396,7 @@ def test_the_serial_check_page_says_claims_have_closed_and_the_unit_is_still_dan
         HTTP_ACCEPT_LANGUAGE="de",
     ).content.decode()
     assert "Anträge zu diesem Rückruf sind nicht mehr möglich." in page
+    assert f"<strong>{us_recall.title}</strong>" in page  # the recall is named, not left blank
     assert "Das Gerät ist weiterhin gefährlich" in page
     assert "/claim/?" not in page
 
