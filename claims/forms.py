@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -173,7 +174,11 @@ class ClaimForm(_RecallChoicesForm):
     product_photo = forms.FileField(
         label=_("Photo of the unit's label"),
         required=False,
-        help_text=_UPLOAD_HELP,
+        help_text=format_lazy(
+            "{} {}",
+            _("Required where the table above says so: write RECALLED on the unit first."),
+            _UPLOAD_HELP,
+        ),
         widget=forms.FileInput(attrs={"accept": _UPLOAD_ACCEPT}),
     )
 

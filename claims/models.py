@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from recalls.models import ProductModel, Recall, Remedy, validate_country
 
+from .labels import LabelCheck
+
 
 class ClaimStatus(models.TextChoices):
     NEEDS_REVIEW = "needs_review", _("Needs review")
@@ -75,6 +77,10 @@ class Claim(models.Model):
     city = models.CharField(max_length=100)
     postal_code = models.CharField(max_length=20)
     language = models.CharField(max_length=8, default="en", help_text="For e-mails to the customer.")
+    # The contact as a farmer's variants of it compare equal (see contacts.py), for "claims from one
+    # contact": never shown, never written to.
+    email_key = models.CharField(max_length=254, editable=False, default="")
+    address_key = models.CharField(max_length=300, editable=False, default="")
 
     # The accepted terms (the API's ``terms``): recorded at approval, the remedy is issued on them
     # whatever a market rule says later.
@@ -125,7 +131,8 @@ class Claim(models.Model):
                 fields=["closed_at"], condition=Q(personal_data_erased_at__isnull=True), name="claim_closed"
             ),
             models.Index(fields=["email"], name="claim_email"),
-            models.Index(fields=["country", "postal_code"], name="claim_postal_code"),
+            models.Index(fields=["email_key"], name="claim_email_key"),
+            models.Index(fields=["address_key"], name="claim_address_key"),
         ]
         permissions = [
             ("review_claim", "Can approve, reject and re-review claims"),
@@ -161,7 +168,10 @@ class ClaimFlag(models.Model):
 
     class Reason(models.TextChoices):
         DUPLICATE_RECEIPT = "duplicate_receipt", "Receipt used on another claim"
+        DUPLICATE_PHOTO = "duplicate_photo", "Photo used on another claim"
         MANY_CLAIMS_FROM_CONTACT = "many_claims_from_contact", "Many claims from one e-mail or address"
+        NEIGHBOURING_SERIALS = "neighbouring_serials", "Neighbouring serials claimed by other contacts"
+        LABEL_SERIAL_DIFFERS = "label_serial_differs", "The photo's label shows another serial"
         SERIAL_SEEN_ELSEWHERE = "serial_seen_elsewhere", "Serial seen at a facility on another claim"
         SERIAL_NOT_RECALLED = "serial_not_recalled", "Serial not in a recalled batch"
         DISPOSED_ABROAD = "disposed_abroad", "Handed in at a centre in another country"
@@ -212,13 +222,35 @@ class ClaimDocument(models.Model):
     size = models.PositiveIntegerField(help_text="Bytes received.")
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    content_sha256 = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="PDFs: of what the pages draw, however saved."
+    )
+    fingerprint = models.CharField(
+        max_length=16, blank=True, help_text="Images: perceptual hash of the picture, in hex."
+    )
+    # The fingerprint's four 16-bit quarters: two fingerprints at most 3 bits apart share one of them
+    # exactly, so near copies are found through these indexes.
+    fingerprint_band_0 = models.PositiveIntegerField(null=True, editable=False)
+    fingerprint_band_1 = models.PositiveIntegerField(null=True, editable=False)
+    fingerprint_band_2 = models.PositiveIntegerField(null=True, editable=False)
+    fingerprint_band_3 = models.PositiveIntegerField(null=True, editable=False)
+    label_check = models.CharField(
+        max_length=12, choices=LabelCheck.choices, blank=True, help_text="Product photos: the label's serial."
+    )
+    label_serial = models.CharField(max_length=32, blank=True, help_text="The serial read on the label.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    FINGERPRINT_BANDS = 4
 
     EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
 
     class Meta:
         ordering = ["kind", "created_at"]
         constraints = [models.UniqueConstraint(fields=["claim", "kind"], name="one_document_per_kind")]
+        indexes = [
+            models.Index(fields=[f"fingerprint_band_{band}"], name=f"document_fingerprint_{band}")
+            for band in range(4)
+        ]
 
     def __str__(self) -> str:
         return f"{self.claim.reference} {self.get_kind_display()}"
@@ -230,6 +262,15 @@ class ClaimDocument(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @staticmethod
+    def fingerprint_bands(fingerprint: str) -> dict[str, int]:
+        """The band columns of a fingerprint (64 bits in hex); none for an empty one."""
+        if len(fingerprint) != 16:
+            return {}
+        return {
+            f"fingerprint_band_{band}": int(fingerprint[band * 4 : band * 4 + 4], 16) for band in range(4)
+        }
 
 
 class ClaimEvent(models.Model):

@@ -50,6 +50,8 @@ def claim_erase_personal_data(*, claim_id: int) -> bool:
         Claim.objects.filter(pk=claim.pk).update(
             customer_name=ERASED,
             email=f"{ERASED}-{claim.pk}@invalid.example",
+            email_key="",
+            address_key="",
             phone="",
             address_line1=ERASED,
             address_line2="",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -12,8 +11,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -24,7 +22,10 @@ from recalls.models import MarketRule, ProductModel, Recall, Remedy
 from recalls.selectors import batch_covering_serial, market_rule_get, recall_for_model_in_country
 from recalls.services import country_require, product_model_require, serial_require
 
+from . import fraud
+from .contacts import address_key, email_key
 from .dispatch import remedy_issue_after_commit
+from .labels import LabelReading, serial_on_label
 from .models import (
     CLOSED_STATUSES,
     RELEASED_STATUSES,
@@ -418,7 +419,7 @@ class _Decision:
 
 
 def _decide_recall(
-    *, model: ProductModel, serial: str, country: str, remedy: str, has_proof: bool
+    *, model: ProductModel, serial: str, country: str, remedy: str, has_proof: bool, has_photo: bool
 ) -> _Decision:
     """Which recall the claim falls under; every 400 before a 422, as the API promises."""
     coverage = batch_covering_serial(model=model, serial=serial, country=country) if serial else None
@@ -440,6 +441,15 @@ def _decide_recall(
             "remedy",
             _("In %(country)s this recall offers: %(remedies)s.")
             % {"country": country_label(country), "remedies": remedies},
+        )
+    if rule.product_photo_required and not has_photo:
+        raise _validation_error(
+            "product_photo",
+            _(
+                "In %(country)s a claim needs a photo of the unit with the word RECALLED written on it "
+                "in permanent marker."
+            )
+            % {"country": country_label(country)},
         )
     if not recall.claims_open():
         raise ApplicationError(
@@ -479,10 +489,13 @@ def _store_uploads(cleaned: dict[str, CleanUpload]) -> dict[str, str]:
     return stored
 
 
-def _create_documents(claim: Claim, cleaned: dict[str, CleanUpload], stored: dict[str, str]) -> None:
-    ClaimDocument.objects.bulk_create(
-        ClaimDocument(
-            claim=claim,
+def _documents(
+    cleaned: dict[str, CleanUpload], stored: dict[str, str], label: LabelReading | None
+) -> list[ClaimDocument]:
+    """The claim's documents, not saved yet: the fraud checks take turns on their hashes first."""
+    documents = []
+    for kind, upload in cleaned.items():
+        document = ClaimDocument(
             kind=kind,
             file=stored[kind],
             content_type=upload.content_type,
@@ -490,74 +503,32 @@ def _create_documents(claim: Claim, cleaned: dict[str, CleanUpload], stored: dic
             size=upload.size,
             width=upload.width,
             height=upload.height,
+            content_sha256=upload.content_sha256,
+            fingerprint=upload.fingerprint,
+            **ClaimDocument.fingerprint_bands(upload.fingerprint),
         )
-        for kind, upload in cleaned.items()
-    )
+        if kind == ClaimDocument.Kind.PRODUCT_PHOTO and label is not None:
+            document.label_check, document.label_serial = label.check, label.serial
+        documents.append(document)
+    return documents
 
 
-def _serialise_on_shared_facts(claim: Claim, cleaned: dict[str, CleanUpload]) -> None:
-    """Claims that share a receipt, an e-mail or an address take turns, so each sees the ones before it
-    (a duplicate receipt, many claims from one contact) instead of all being approved unseen.
-
-    PostgreSQL: transaction-scoped advisory locks on the hashes of those facts, taken in one order so
-    two claims never wait on each other. SQLite runs one writing transaction at a time already.
-    """
-    if connection.vendor != "postgresql":
-        return
-    facts = [
-        f"email:{claim.email}",
-        f"address:{claim.country}|{claim.postal_code}|{claim.address_line1.lower()}",
-    ]
-    proof = cleaned.get(ClaimDocument.Kind.PROOF_OF_PURCHASE)
-    if proof is not None:
-        facts.append(f"receipt:{proof.sha256}")
-    keys = sorted({int(hashlib.sha256(fact.encode()).hexdigest()[:15], 16) for fact in facts})
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)
-
-
-def _flag_duplicate_receipts(claim: Claim, cleaned: dict[str, CleanUpload]) -> bool:
-    proof = cleaned.get(ClaimDocument.Kind.PROOF_OF_PURCHASE)
-    if proof is None:
-        return False
-    others = (
-        ClaimDocument.objects.filter(kind=ClaimDocument.Kind.PROOF_OF_PURCHASE, sha256=proof.sha256)
-        .exclude(claim=claim)
-        .values_list("claim_id", flat=True)
-    )
-    flagged = False
-    for other in Claim.objects.select_for_update().filter(pk__in=list(others)).order_by("pk"):
-        detail_other = f"The same receipt was sent with claim {claim.reference}."
+def _flag_findings(claim: Claim, findings: list[fraud.Finding]) -> bool:
+    """Flag the new claim and the earlier claims the findings implicate (locked in id order); True if
+    the new claim was flagged."""
+    involved = {finding.claim_id for finding in findings} | {finding.related_claim_id for finding in findings}
+    others = involved - {claim.pk, None}
+    claims = {claim.pk: claim} | {
+        other.pk: other for other in Claim.objects.select_for_update().filter(pk__in=others).order_by("pk")
+    }
+    for finding in findings:
         claim_flag(
-            claim=other, reason=ClaimFlag.Reason.DUPLICATE_RECEIPT, detail=detail_other, related_claim=claim
+            claim=claims[finding.claim_id],
+            reason=finding.reason,
+            detail=finding.detail,
+            related_claim=claims.get(finding.related_claim_id),
         )
-        claim_flag(
-            claim=claim,
-            reason=ClaimFlag.Reason.DUPLICATE_RECEIPT,
-            detail=f"The same receipt was sent with claim {other.reference}.",
-            related_claim=other,
-        )
-        flagged = True
-    return flagged
-
-
-def _flag_many_claims_from_contact(claim: Claim) -> bool:
-    """Many claims from one e-mail or one address: possible, for a shop or a family, but worth a look."""
-    limit = settings.CLAIMS_PER_CONTACT_BEFORE_REVIEW
-    # E-mail and postal code are stored normalised, so both lookups use their indexes.
-    same_contact = Q(email=claim.email) | Q(
-        country=claim.country, postal_code=claim.postal_code, address_line1__iexact=claim.address_line1
-    )
-    others = Claim.objects.filter(same_contact).exclude(pk=claim.pk).exclude(status__in=RELEASED_STATUSES)
-    count = others.count()
-    if count < limit:
-        return False
-    claim_flag(
-        claim=claim,
-        reason=ClaimFlag.Reason.MANY_CLAIMS_FROM_CONTACT,
-        detail=f"{count} other open claims share this e-mail or address.",
-    )
-    return True
+    return any(finding.claim_id == claim.pk for finding in findings)
 
 
 def _duplicate_serial() -> ApplicationError:
@@ -578,8 +549,7 @@ class PreparedClaim:
     serial: str
     decision: _Decision
     token: str = field(repr=False)
-    cleaned: dict[str, CleanUpload] = field(repr=False)
-    stored: dict[str, str]
+    documents: list[ClaimDocument]
     created: bool = False
 
 
@@ -606,37 +576,35 @@ def claim_prepare(*, submission: ClaimSubmission) -> PreparedClaim:
     }
     if not serial and uploads[ClaimDocument.Kind.PROOF_OF_PURCHASE] is None:
         raise _validation_error("serial", _("Give the unit's serial number or attach a proof of purchase."))
-    cleaned = {kind: clean_upload(f, field=kind) for kind, f in uploads.items() if f is not None}
+    cleaned = {
+        kind: clean_upload(f, field=kind, read_label=kind == ClaimDocument.Kind.PRODUCT_PHOTO)
+        for kind, f in uploads.items()
+        if f is not None
+    }
     decision = _decide_recall(
         model=model,
         serial=serial,
         country=country,
         remedy=submission.remedy,
         has_proof=ClaimDocument.Kind.PROOF_OF_PURCHASE in cleaned,
+        has_photo=ClaimDocument.Kind.PRODUCT_PHOTO in cleaned,
     )
+    photo = cleaned.get(ClaimDocument.Kind.PRODUCT_PHOTO)
+    label = serial_on_label(photo.label_text, model=model, claimed=serial) if photo is not None else None
     return PreparedClaim(
         submission=submission,
         model=model,
         serial=serial,
         decision=decision,
         token=new_access_token(),
-        cleaned=cleaned,
-        stored=_store_uploads(cleaned),
+        documents=_documents(cleaned, _store_uploads(cleaned), label),
     )
 
 
 def claim_create(*, prepared: PreparedClaim) -> SubmittedClaim:
     """The claim's transaction; its stored files are deleted if it fails."""
     try:
-        claim = _claim_insert(
-            prepared.submission,
-            model=prepared.model,
-            serial=prepared.serial,
-            decision=prepared.decision,
-            token=prepared.token,
-            cleaned=prepared.cleaned,
-            stored=prepared.stored,
-        )
+        claim = _claim_insert(prepared)
     except BaseException:
         claim_prepared_discard(prepared=prepared)
         raise
@@ -656,25 +624,24 @@ def claim_create(*, prepared: PreparedClaim) -> SubmittedClaim:
 def claim_prepared_discard(*, prepared: PreparedClaim) -> None:
     """A prepared claim that will not be created leaves no file behind."""
     if not prepared.created:
-        _delete_stored(list(prepared.stored.values()))
+        _delete_stored([document.file.name for document in prepared.documents])
 
 
-def _claim_insert(
-    submission: ClaimSubmission,
-    *,
-    model: ProductModel,
-    serial: str,
-    decision: _Decision,
-    token: str,
-    cleaned: dict[str, CleanUpload],
-    stored: dict[str, str],
-) -> Claim:
+def _claim_insert(prepared: PreparedClaim) -> Claim:
     """The claim's one transaction: database work only, its files are stored already."""
+    model, serial, decision, documents = (
+        prepared.model,
+        prepared.serial,
+        prepared.decision,
+        prepared.documents,
+    )
     for _attempt in range(5):
-        claim = _new_claim(submission, model=model, serial=serial, decision=decision, token=token)
+        claim = _new_claim(
+            prepared.submission, model=model, serial=serial, decision=decision, token=prepared.token
+        )
         try:
             with transaction.atomic():
-                _serialise_on_shared_facts(claim, cleaned)
+                fraud.take_turns(claim, documents)
                 # The first write: if the database refuses it, there is nothing else to undo.
                 claim.save()
                 ClaimEvent.objects.create(
@@ -683,9 +650,10 @@ def _claim_insert(
                     actor_kind=Actor.CUSTOMER,
                     new_status=claim.status,
                 )
-                _create_documents(claim, cleaned, stored)
-                flagged = _flag_duplicate_receipts(claim, cleaned)
-                flagged = _flag_many_claims_from_contact(claim) or flagged
+                for document in documents:
+                    document.claim, document.pk = claim, None  # None: an earlier attempt rolled back
+                ClaimDocument.objects.bulk_create(documents)
+                flagged = _flag_findings(claim, fraud.findings_for(claim, documents))
                 if decision.serial_recalled and not flagged:
                     _approve_locked(
                         claim,
@@ -730,6 +698,12 @@ def _new_claim(
         serial_recalled=decision.serial_recalled,
         customer_name=submission.name.strip(),
         email=normalise_email(submission.email),
+        email_key=email_key(submission.email),
+        address_key=address_key(
+            country=decision.market_rule.country,
+            postal_code=submission.postal_code,
+            address_line1=submission.address_line1,
+        ),
         phone=submission.phone.strip(),
         address_line1=submission.address_line1.strip(),
         address_line2=submission.address_line2.strip(),

@@ -3,24 +3,32 @@
 Images are decoded with Pillow and written anew without any metadata (EXIF, GPS, comments, ICC);
 PDFs are rebuilt from each page's size, content and resources only, within a decompression budget, so
 nothing a viewer could run or inflate is stored. The SHA-256 is taken over the bytes received, so the same
-receipt sent twice is recognised whatever the re-encoding does.
+receipt sent twice is recognised whatever the re-encoding does. Copies that are not byte for byte the
+same are recognised too: an image by a perceptual fingerprint of its picture (re-saved, resized, a byte
+added), a PDF by the digest of what its pages draw (re-saved, metadata changed, a byte added).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import threading
 import warnings
 from dataclasses import dataclass
 
+import imagehash
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, ImageStat
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, NumberObject, StreamObject
 
 from config.api import ApplicationError
+
+from .labels import label_text
+
+logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 50_000_000
@@ -46,6 +54,9 @@ _KEPT_INFO = ("transparency",)
 _PDF_RESOURCES_KEPT = ("/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/ProcSet")
 # All a receipt's streams may inflate to, together: a few pages of text and scanned images.
 PDF_DECODE_BUDGET_BYTES = 50 * 1024 * 1024
+# A picture this close to one colour (standard deviation of its grey levels) has no fingerprint: every
+# blank page would be a near copy of every other.
+_FLAT_PICTURE = 4.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,12 @@ class CleanUpload:
     size: int
     width: int | None = None
     height: int | None = None
+    # Images: the perceptual hash (64 bits, in hex) of the picture; empty for PDFs and flat pictures.
+    fingerprint: str = ""
+    # PDFs: the SHA-256 of what the rebuilt pages draw (their content and every stream they use).
+    content_sha256: str = ""
+    # What Tesseract read on a label photo; None where it was not asked or could not read.
+    label_text: str | None = None
 
 
 def _invalid(field: str, message: str) -> ApplicationError:
@@ -100,8 +117,9 @@ def _too_many_pixels(field: str) -> ApplicationError:
     )
 
 
-def clean_upload(upload: UploadedFile, *, field: str) -> CleanUpload:
-    """Check and re-encode one upload, or raise ``invalid_upload``."""
+def clean_upload(upload: UploadedFile, *, field: str, read_label: bool = False) -> CleanUpload:
+    """Check and re-encode one upload, or raise ``invalid_upload``; ``read_label``: also read the text on
+    the photo (the unit's label) while it is decoded."""
     if upload.size is None or upload.size == 0:
         raise _invalid(field, _("The file is empty."))
     if upload.size > MAX_UPLOAD_BYTES:
@@ -113,13 +131,22 @@ def clean_upload(upload: UploadedFile, *, field: str) -> CleanUpload:
     digest = hashlib.sha256(received).hexdigest()
     with _DECODING:
         if received.startswith(b"%PDF-"):
-            content = _reencode_pdf(received, field)
-            return CleanUpload(content, "application/pdf", digest, len(received))
-        content, content_type, width, height = _reencode_image(received, field)
-    return CleanUpload(content, content_type, digest, len(received), width, height)
+            content, drawn = _reencode_pdf(received, field)
+            return CleanUpload(content, "application/pdf", digest, len(received), content_sha256=drawn)
+        image, content_type = _decode_image(received, field)
+        return CleanUpload(
+            _encode_image(image, content_type),
+            content_type,
+            digest,
+            len(received),
+            image.width,
+            image.height,
+            fingerprint=_fingerprint(image),
+            label_text=label_text(image) if read_label else None,
+        )
 
 
-def _reencode_image(received: bytes, field: str) -> tuple[bytes, str, int, int]:
+def _decode_image(received: bytes, field: str) -> tuple[Image.Image, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -140,7 +167,10 @@ def _reencode_image(received: bytes, field: str) -> tuple[bytes, str, int, int]:
         raise _too_many_pixels(field) from None
     except Exception:  # Pillow raises many kinds for broken files; all of them mean "not an image"
         raise _invalid(field, _("The file is not a readable JPEG, PNG or WebP image, or PDF.")) from None
+    return image, content_type
 
+
+def _encode_image(image: Image.Image, content_type: str) -> bytes:
     out = io.BytesIO()
     if content_type == "image/jpeg":
         if image.mode not in ("RGB", "L"):
@@ -150,14 +180,27 @@ def _reencode_image(received: bytes, field: str) -> tuple[bytes, str, int, int]:
         image.save(out, "PNG", optimize=False)
     else:
         image.save(out, "WEBP", quality=90)
-    return out.getvalue(), content_type, image.width, image.height
+    return out.getvalue()
 
 
-def _reencode_pdf(received: bytes, field: str) -> bytes:
+def _fingerprint(image: Image.Image) -> str:
+    """The picture's perceptual hash (DCT), which re-saving, resizing or a changed byte hardly moves."""
+    grey = image.convert("L")
+    grey.thumbnail((256, 256))
+    if ImageStat.Stat(grey).stddev[0] < _FLAT_PICTURE:
+        return ""
+    return str(imagehash.phash(grey))
+
+
+def _reencode_pdf(received: bytes, field: str) -> tuple[bytes, str]:
     """A new PDF built from each page's size, content and resources only: whatever the file held beside
     them (scripts, actions, attachments, annotations, metadata, unreferenced objects) is never copied.
     Every stream kept is decoded once to count what it inflates to, within ``PDF_DECODE_BUDGET_BYTES``
-    for the whole file (pypdf caps each stream's decompression too)."""
+    for the whole file (pypdf caps each stream's decompression too); the digest of those decoded
+    streams, and of the pages' sizes, is returned beside the PDF.
+
+    Why not a perceptual hash of the rendered page: receipts of one shop are one template, and the
+    fingerprints of a white page with a few different lines of text differ by a bit or two."""
     try:
         reader = PdfReader(io.BytesIO(received), strict=False)
         if reader.is_encrypted:
@@ -172,21 +215,28 @@ def _reencode_pdf(received: bytes, field: str) -> bytes:
             _rebuild_page(page, writer)
         # Every stream kept, once each (a font or logo shared by all pages counts once), within budget.
         budget = PDF_DECODE_BUDGET_BYTES
+        digests = []
         for stream in _streams_of(list(writer.pages)):
-            budget -= len(stream.get_data())
+            data = stream.get_data()
+            digests.append(hashlib.sha256(data).digest())
+            budget -= len(data)
             if budget < 0:
                 raise _invalid(
                     field,
                     _("The PDF expands to more than %(size)s MB: send a photo of the receipt instead.")
                     % {"size": PDF_DECODE_BUDGET_BYTES // (1024 * 1024)},
                 )
+        drawn = ""
+        if budget < PDF_DECODE_BUDGET_BYTES:  # a PDF that draws nothing is like any other blank one
+            sizes = repr([[float(v) for v in page.mediabox] for page in writer.pages]).encode()
+            drawn = hashlib.sha256(sizes + b"".join(sorted(digests))).hexdigest()
         out = io.BytesIO()
         writer.write(out)
     except ApplicationError:
         raise
     except Exception:  # pypdf raises many kinds for broken files, and LimitReachedError for bombs
         raise _invalid(field, _("The file is not a readable PDF.")) from None
-    return out.getvalue()
+    return out.getvalue(), drawn
 
 
 def _rebuild_page(page: PageObject, writer: PdfWriter) -> None:

@@ -75,6 +75,7 @@ def _markets(recall) -> list[dict[str, Any]]:
             "country": country_label(rule.country),
             "offers": offer_lines(rule),
             "disposal_first": rule.disposal_before_remedy,
+            "photo_required": rule.product_photo_required,
         }
         for rule in recall.market_rules.all()
     ]

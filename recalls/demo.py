@@ -36,6 +36,8 @@ US = {
     "offers_gift_card": True,
     "gift_card_amount": "40.00",
     "gift_card_currency": "USD",
+    # The manufacturer's US flow asks for a photo of the unit with "RECALLED" written on it.
+    "product_photo_required": True,
 }
 DE = {
     "country": "DE",

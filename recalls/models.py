@@ -99,6 +99,10 @@ class MarketRule(models.Model):
     disposal_before_remedy = models.BooleanField(
         default=False, help_text="Hold the remedy until a recycling centre confirms the unit's disposal."
     )
+    product_photo_required = models.BooleanField(
+        default=False,
+        help_text='A claim must carry a photo of the unit with "RECALLED" written on it.',
+    )
 
     class Meta:
         ordering = ["recall", "country"]

@@ -53,6 +53,7 @@ _MARKET_RULE_COLUMNS = [
     "refund_currency",
     "replacement_model_id",
     "disposal_before_remedy",
+    "product_photo_required",
 ]
 
 

@@ -26,6 +26,7 @@ class MarketRuleSerializer(serializers.ModelSerializer):
             "refund_currency",
             "replacement_model_number",
             "disposal_before_remedy",
+            "product_photo_required",
         ]
 
 

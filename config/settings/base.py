@@ -262,6 +262,15 @@ RETRY_MAX_ATTEMPTS = env.int("RETRY_MAX_ATTEMPTS", default=8)
 
 # From this many other open claims with the same e-mail or address, a new claim waits for an agent.
 CLAIMS_PER_CONTACT_BEFORE_REVIEW = env.int("CLAIMS_PER_CONTACT_BEFORE_REVIEW", default=3)
+# Serials this close in one range (number distance), claimed within a day by different contacts, hold
+# both claims: a farmer's guesses run in sequence. 0 switches the rule off.
+NEIGHBOURING_SERIAL_DISTANCE = env.int("NEIGHBOURING_SERIAL_DISTANCE", default=2)
+# Two images whose perceptual fingerprints differ in at most this many of 64 bits are one picture
+# (re-saved, resized, a byte added). Up to 3 is found through the index (four 16-bit bands).
+NEAR_DUPLICATE_IMAGE_DISTANCE = env.int("NEAR_DUPLICATE_IMAGE_DISTANCE", default=3)
+# The serial on the label photo is read with Tesseract where it is installed (`make` installs it).
+LABEL_READING_ENABLED = env.bool("LABEL_READING_ENABLED", default=True)
+LABEL_READING_TIMEOUT_SECONDS = env.float("LABEL_READING_TIMEOUT_SECONDS", default=5.0)
 
 # Customers' personal data is erased this long after their claim is closed (erase_personal_data).
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=730)

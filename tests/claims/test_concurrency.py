@@ -133,21 +133,28 @@ def test_a_locked_claim_does_not_hold_up_new_claims_of_its_recall(transactional_
     assert response.status_code == 201
 
 
+def slow_checks(monkeypatch, seconds: float) -> None:
+    """Each claim's transaction waits between saving the claim and looking for its like elsewhere."""
+    import time
+
+    from claims import fraud
+
+    findings_for = fraud.findings_for
+
+    def slowly(claim, documents):
+        time.sleep(seconds)
+        return findings_for(claim, documents)
+
+    monkeypatch.setattr(fraud, "findings_for", slowly)
+
+
 def test_claims_racing_with_one_receipt_are_all_flagged(transactional_db, us_recall, media, monkeypatch):
     # given customers sending the same receipt at the same moment, each for another unit, and each
     # claim's transaction slow between storing its receipt and looking for the same receipt elsewhere
-    import time
 
-    from claims import services
     from tests.claims.conftest import image_bytes
 
-    look_for_twins = services._flag_duplicate_receipts
-
-    def slowly(claim, cleaned):
-        time.sleep(0.5)
-        return look_for_twins(claim, cleaned)
-
-    monkeypatch.setattr(services, "_flag_duplicate_receipts", slowly)
+    slow_checks(monkeypatch, 0.5)
 
     receipt = image_bytes("PNG", size=(80, 60))
     serials = iter(range(100, 200))
@@ -181,17 +188,8 @@ def test_claims_racing_from_one_e_mail_are_counted_against_each_other(
     transactional_db, us_recall, monkeypatch
 ):
     # given six claims from one e-mail at the same moment, each transaction slow before it counts the others
-    import time
 
-    from claims import services
-
-    count_others = services._flag_many_claims_from_contact
-
-    def slowly(claim):
-        time.sleep(0.3)
-        return count_others(claim)
-
-    monkeypatch.setattr(services, "_flag_many_claims_from_contact", slowly)
+    slow_checks(monkeypatch, 0.3)
     serials = iter(range(300, 400))
     lock = threading.Lock()
 
@@ -209,3 +207,31 @@ def test_claims_racing_from_one_e_mail_are_counted_against_each_other(
     assert Counter(status for status, _ in results) == {201: 6}
     held = Claim.objects.filter(flags__reason="many_claims_from_contact").distinct().count()
     assert held == 6 - settings.CLAIMS_PER_CONTACT_BEFORE_REVIEW
+
+
+def test_consecutive_serials_racing_from_different_contacts_are_all_held(
+    transactional_db, us_recall, monkeypatch
+):
+    # given five consecutive serials sent at the same moment, each with its own e-mail and address
+    # (the farm that was paid five times within 3 seconds)
+    slow_checks(monkeypatch, 0.3)
+    serials = iter(range(5000, 5005))
+    lock = threading.Lock()
+
+    def send(client):
+        with lock:
+            number = next(serials)
+        payload = claim_payload(
+            serial=recalled_serial(number), email=f"n{number}@example.com", address_line1=f"{number} Elm"
+        )
+        return client.post(CLAIMS, payload, format="json")
+
+    results = race(5, send)
+
+    # then each saw the ones before it: every claim is flagged. Serials 5000 and 5004 are more than two
+    # apart, so each may have come first in its own neighbourhood and been approved (and its remedy
+    # issued) before its neighbours came; every other claim waits for an agent.
+    assert Counter(status for status, _ in results) == {201: 5}
+    for claim in Claim.objects.all():
+        assert claim.flags.filter(reason="neighbouring_serials").exists(), claim.reference
+    assert Claim.objects.filter(status="needs_review").count() >= 3

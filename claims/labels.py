@@ -1,0 +1,104 @@
+"""Reading the serial printed on the unit's label from the customer's photo (Tesseract OCR).
+
+Where Tesseract is not installed, or reading fails or takes too long, the photo is "not read" and the
+claim goes on as it would without the check: the reading only ever adds a flag or a tick for agents.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import shutil
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models
+from PIL import Image
+
+from recalls.models import ProductModel
+from recalls.serials import MAX_SERIAL_LENGTH, normalise_serial
+
+logger = logging.getLogger(__name__)
+
+# Tesseract starts a thread per core by default: with two uploads read at once on two cores that is
+# slower than one thread each.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+# Labels are read at this size at most (the longest side): more pixels cost seconds and read no better.
+_READ_SIDE = 1600
+_TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]*")
+# Glyphs OCR takes for one another on a label; a serial read with one of them in place of the other is
+# still the claimed one (normalisation has mapped O and I already).
+_LOOKALIKES = str.maketrans("SBZGQDL", "5826001")
+
+
+class LabelCheck(models.TextChoices):
+    VERIFIED = "verified", "Label shows the claimed serial"
+    DIFFERS = "differs", "Label shows another serial"
+    READ = "read", "Serial read on the label"
+    NOT_READ = "not_read", "No serial read on the label"
+    UNAVAILABLE = "unavailable", "Label reading not installed"
+
+
+@dataclass(frozen=True)
+class LabelReading:
+    check: str
+    serial: str = ""
+
+
+@functools.cache
+def _tesseract() -> str | None:
+    import pytesseract
+
+    command = shutil.which(pytesseract.pytesseract.tesseract_cmd)
+    if command is None:
+        logger.warning("Tesseract is not installed: serials on label photos are not read.")
+    return command
+
+
+def label_reading_available() -> bool:
+    return settings.LABEL_READING_ENABLED and _tesseract() is not None
+
+
+def label_text(image: Image.Image) -> str | None:
+    """The text Tesseract reads on the photo, or None where it cannot be read here and now."""
+    if not label_reading_available():
+        return None
+    import pytesseract
+
+    image = image.convert("L")
+    image.thumbnail((_READ_SIDE, _READ_SIDE))
+    try:
+        return pytesseract.image_to_string(image, timeout=settings.LABEL_READING_TIMEOUT_SECONDS)
+    except (RuntimeError, OSError, pytesseract.TesseractError) as error:  # RuntimeError: the timeout
+        logger.warning("Label photo not read: %s", str(error)[:200])
+        return None
+
+
+def _candidates(text: str) -> list[str]:
+    """Every run of one to three adjacent words on a line, normalised as a serial is (a label may print
+    the serial in groups: "AH2306 0000 012345")."""
+    found = []
+    for line in text.splitlines():
+        words = _TOKEN.findall(line)
+        for start in range(len(words)):
+            for end in range(start + 1, min(start + 3, len(words)) + 1):
+                found.append(normalise_serial("".join(words[start:end])))
+    return found
+
+
+def serial_on_label(text: str | None, *, model: ProductModel, claimed: str) -> LabelReading:
+    """Whether the label's text shows the claimed serial, another serial of this model, or neither."""
+    if text is None:
+        return LabelReading(LabelCheck.UNAVAILABLE)
+    candidates = _candidates(text)
+    if claimed:
+        looks = claimed.translate(_LOOKALIKES)
+        if any(candidate.translate(_LOOKALIKES) == looks for candidate in candidates):
+            return LabelReading(LabelCheck.VERIFIED, claimed)
+    for candidate in candidates:
+        if len(candidate) <= MAX_SERIAL_LENGTH and model.accepts_serial(candidate):
+            return LabelReading(LabelCheck.DIFFERS if claimed else LabelCheck.READ, candidate)
+    return LabelReading(LabelCheck.NOT_READ)
