@@ -7,7 +7,7 @@ PORT ?= 8000
 VAR_DIR ?= $(CURDIR)/var
 export PORT VAR_DIR
 
-.PHONY: run test install install-dev browser lint migrate demo worker bench clean
+.PHONY: run test install install-dev ocr browser lint migrate demo worker bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## Serve web + worker + beat on 127.0.0.1:$(PORT) with the demo programme, until Ctrl-C.
-run: install
+run: install ocr
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo  # idempotent: the database says what is loaded already
@@ -37,6 +37,13 @@ run: install
 	@echo
 	$(BIN)/supervisord -c config/embedded.conf
 
+## Tesseract's English model (Debian's tesseract-ocr-eng; the engine comes with tesserocr), to read the
+## serial on label photos. Without it they are "not read", and each claim goes on as it would.
+ocr:
+	@ls /usr/share/tesseract-ocr/*/tessdata/eng.traineddata >/dev/null 2>&1 || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tesseract-ocr-eng \
+		>/dev/null) || echo "tesseract-ocr-eng could not be installed: label photos will not be read"
+
 ## Debian's Chromium for the browser tests (they are skipped, with the reason, where it cannot be had).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -47,7 +54,7 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 
 ## Install and run the whole suite (and the linter). Service-backed tests run when their URLs are set.
-test: install-dev browser lint
+test: install-dev ocr browser lint
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null
 	$(BIN)/pytest
 	@if [ -n "$$DATABASE_URL" ]; then \

@@ -40,12 +40,30 @@ WORKERS = 2  # gunicorn workers that ``gunicorn()`` starts unless told otherwise
 MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # what Django's file e-mail backend writes after each message
 
 
+# See setup_django.
+JSON_CLAIMS_ENVIRONMENT = {"NEIGHBOURING_SERIAL_DISTANCE": "0"}
+
+
+def json_claims_market() -> None:
+    """The demo's US market without its photo requirement, for the benches' JSON claims."""
+    from recalls.models import MarketRule
+
+    MarketRule.objects.filter(recall__code=RECALL_CODE, country="US").update(product_photo_required=False)
+
+
 def setup_django(*, prepare: bool = True) -> None:
-    """Django on DATABASE_URL (config.settings.local, no query log); migrate and load the demo if asked."""
+    """Django on DATABASE_URL (config.settings.local, no query log); migrate and load the demo if asked.
+
+    The throughput benches send JSON claims for consecutive serials of one block, one customer each:
+    here (and in the servers they start, which inherit the environment) the neighbouring-serials check
+    is off and the demo's US market takes claims without a photo. Those checks are measured on their
+    own by ``bench/fraud.py``.
+    """
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.update(JSON_CLAIMS_ENVIRONMENT)
     import django
 
     django.setup()
@@ -58,6 +76,7 @@ def setup_django(*, prepare: bool = True) -> None:
         has_demo = Recall.objects.filter(code=RECALL_CODE).exists()
         if not has_demo or not ProductModel.objects.filter(model_number=MODEL_NUMBER).exists():
             call_command("load_demo", stdout=io.StringIO())
+        json_claims_market()
 
 
 def recall_and_model():

@@ -66,6 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (
     DEFAULT_DATABASE_URL,
     DEMO_RANGE_SIZE,
+    JSON_CLAIMS_ENVIRONMENT,
     MODEL_NUMBER,
     QUEUES,
     ROOT,
@@ -81,6 +82,7 @@ from bench.common import (
     free_block,
     free_port,
     healthy,
+    json_claims_market,
     offline_environment,
     percentile,
     print_table,
@@ -637,6 +639,7 @@ def production_environment(
         **storage,
         "PYTHONUNBUFFERED": "1",
         "PYTHONWARNINGS": "ignore:No directory at",
+        **JSON_CLAIMS_ENVIRONMENT,
     }
 
 
@@ -905,6 +908,7 @@ def run(args, *, port: int, run_id: str, var_dir: Path, mail_dir: Path, env: dic
             print("  WARNING: the models have changes without a migration: expect errors from the database")
         print(f"manage.py load_demo: {'; '.join(manage(env, 'load_demo'))}")
         setup_django(prepare=False)
+        json_claims_market()
         from claims.models import Claim
 
         left = delete_claims(Claim.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}"))

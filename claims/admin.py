@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from config.admin import RecordAdmin, RecordInline
 from config.api import ApplicationError
 
+from .labels import LabelCheck
 from .models import (
     Claim,
     ClaimDocument,
@@ -69,8 +70,18 @@ class RemedyFailedFilter(admin.SimpleListFilter):
 
 class DocumentInline(RecordInline):
     model = ClaimDocument
-    fields = ["kind", "preview", "content_type", "width", "height", "size", "sha256"]
+    fields = ["kind", "preview", "label", "content_type", "width", "height", "size", "sha256"]
     readonly_fields = fields
+
+    @admin.display(description="label")
+    def label(self, document: ClaimDocument) -> str:
+        """What was read on the label photo: a tick for the claimed serial, or what it shows instead."""
+        if not document.label_check:
+            return "-"
+        text = document.get_label_check_display()
+        if document.label_serial:
+            text = f"{text}: {document.label_serial}"
+        return f"✔ {text}" if document.label_check == LabelCheck.VERIFIED else text
 
     @admin.display(description="document")
     def preview(self, document: ClaimDocument) -> str:

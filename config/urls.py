@@ -6,10 +6,6 @@ from disposal.urls import partner_urlpatterns, public_urlpatterns
 
 from .views import healthz
 
-admin.site.site_header = "Recall programme: support workspace"
-admin.site.site_title = "Recall programme"
-admin.site.index_title = "Claims, remedies and recycling"
-
 handler404 = "config.views.not_found"
 handler500 = "config.views.server_error"
 

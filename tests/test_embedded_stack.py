@@ -3,7 +3,7 @@ on the file-system broker, beat; SQLite), 500 claims as fast as the API takes th
 
 from __future__ import annotations
 
-import json
+import io
 import os
 import signal
 import sqlite3
@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
+from PIL import Image
 
 from tests.workers import free_port, wait_for
 
@@ -41,31 +43,36 @@ def embedded_env(var_dir: Path, port: int) -> dict[str, str]:
     }
 
 
+def label_photo(number: int) -> bytes:
+    """A small photo of its own for each claim (the demo's US market asks for one)."""
+    out = io.BytesIO()
+    Image.new("RGB", (96, 64), (number % 256, number // 256 % 256, 90)).save(out, "PNG")
+    return out.getvalue()
+
+
 def post_claim(port: int, number: int) -> int:
-    body = json.dumps(
-        {
-            "model_number": "A1263",
-            "serial": f"AH2306{number:010d}",
-            "country": "US",
-            "remedy": "gift_card",
-            "name": f"Burst Customer {number}",
-            "email": f"burst{number}@example.com",
-            "address_line1": f"{number} Burst Avenue",
-            "city": "Springfield",
-            "postal_code": f"{10000 + number}",
-        }
-    ).encode()
-    request = urllib.request.Request(  # noqa: S310 - the local stack
-        f"http://127.0.0.1:{port}/api/v1/claims/",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
+    fields = {
+        "model_number": "A1263",
+        # Ten numbers apart: consecutive serials from different customers would be held for review.
+        "serial": f"AH2306{number * 10:010d}",
+        "country": "US",
+        "remedy": "gift_card",
+        "name": f"Burst Customer {number}",
+        "email": f"burst{number}@example.com",
+        "address_line1": f"{number} Burst Avenue",
+        "city": "Springfield",
+        "postal_code": f"{10000 + number}",
+    }
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+        response = requests.post(
+            f"http://127.0.0.1:{port}/api/v1/claims/",
+            data=fields,
+            files={"product_photo": ("label.png", label_photo(number), "image/png")},
+            timeout=60,
+        )
+    except requests.RequestException:
+        return 0
+    return response.status_code
 
 
 def claim_statuses(database: Path) -> dict[str, int]:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +104,77 @@ def test_behind_a_proxy_one_client_locked_out_does_not_lock_out_the_others(clien
         HTTP_X_FORWARDED_FOR="203.0.113.20",
     )
     assert logged_in(other)
+
+
+# --- The second factor (TOTP), always on in production settings ----------------------------------
+
+
+def enrol(username: str) -> TOTPDevice:
+    out = io.StringIO()
+    call_command("enrol_totp", username, stdout=out)
+    assert "otpauth://totp/" in out.getvalue()
+    return TOTPDevice.objects.get(user__username=username)
+
+
+def code_of(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, digits=device.digits):0{device.digits}d}"
+
+
+def test_production_settings_ask_staff_for_a_second_factor():
+    source = (Path(__file__).resolve().parent.parent / "config" / "settings" / "production.py").read_text()
+    assert "\nSTAFF_TWO_FACTOR = True\n" in source
+
+
+@override_settings(STAFF_TWO_FACTOR=True)
+def test_the_right_password_without_the_code_does_not_sign_in(client, agent):
+    enrol("agent1")
+
+    response = attempt(client, "agent1", "the-right-password-1")
+
+    assert not logged_in(response)
+    assert client.get("/admin/").status_code == 302  # back to the login page
+
+
+@override_settings(STAFF_TWO_FACTOR=True)
+def test_the_password_and_the_authenticator_code_sign_in(client, agent):
+    device = enrol("agent1")
+
+    response = client.post(
+        LOGIN,
+        {
+            "username": "agent1",
+            "password": "the-right-password-1",
+            "otp_token": code_of(device),
+            "next": "/admin/",
+        },
+        REMOTE_ADDR="198.51.100.7",
+    )
+
+    assert logged_in(response)
+    assert client.get("/admin/").status_code == 200
+
+
+@override_settings(STAFF_TWO_FACTOR=True)
+def test_a_session_signed_in_without_the_second_factor_is_refused(client, agent):
+    client.force_login(agent)  # a password-only session, from before the second factor was on
+
+    assert client.get("/admin/").status_code == 302
+
+
+@override_settings(STAFF_TWO_FACTOR=True)
+def test_the_login_page_asks_for_the_code(client):
+    assert b'name="otp_token"' in client.get(LOGIN).content
+
+
+def test_enrolling_again_needs_replace(agent):
+    first = enrol("agent1")
+    with pytest.raises(CommandError, match="--replace"):
+        call_command("enrol_totp", "agent1", stdout=io.StringIO())
+    call_command("enrol_totp", "agent1", "--replace", stdout=io.StringIO())
+    assert TOTPDevice.objects.get(user=agent).key != first.key
+
+
+def test_only_staff_are_enrolled(db):
+    User.objects.create_user("customer", password="x")
+    with pytest.raises(CommandError, match="not a staff account"):
+        call_command("enrol_totp", "customer", stdout=io.StringIO())

@@ -36,6 +36,8 @@ from .base import *  # noqa: E402, F403
 from .base import env  # noqa: E402
 
 DEBUG = False
+# Staff accounts sign in with a second factor (TOTP), whatever the environment says.
+STAFF_TWO_FACTOR = True
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 LOGGING["handlers"]["console"]["formatter"] = env.str("LOG_FORMAT", default="json")  # noqa: F405
