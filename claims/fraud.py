@@ -26,6 +26,7 @@ Reason = ClaimFlag.Reason
 NEIGHBOURS_WITHIN = datetime.timedelta(days=1)
 # At most this many matches of one check are recorded on a claim: enough for an agent to see a pattern.
 MATCHES_SHOWN = 10
+# Receipt images are compared by their bytes only (see uploads.clean_upload), PDFs by what they draw.
 _DOCUMENT_REASONS = {
     ClaimDocument.Kind.PROOF_OF_PURCHASE: (Reason.DUPLICATE_RECEIPT, "receipt"),
     ClaimDocument.Kind.PRODUCT_PHOTO: (Reason.DUPLICATE_PHOTO, "photo"),
@@ -146,20 +147,26 @@ def _same_documents(claim: Claim, documents: list[ClaimDocument]) -> list[Findin
 
 def _many_claims_from_contact(claim: Claim) -> list[Finding]:
     """Many claims from one e-mail or one address (as their keys compare them: ``farmer+2@`` is
-    ``farmer@``): possible, for a shop or a family, but worth a look."""
+    ``farmer@``): possible, for a shop or a family, but worth a look. The earlier claims from that
+    contact are held too (those not held for it already): the farm is all of them."""
     same_contact = Q(email_key=claim.email_key) | Q(address_key=claim.address_key)
-    count = (
-        Claim.objects.filter(same_contact).exclude(pk=claim.pk).exclude(status__in=RELEASED_STATUSES).count()
-    )
+    others = Claim.objects.filter(same_contact).exclude(pk=claim.pk).exclude(status__in=RELEASED_STATUSES)
+    count = others.count()
     if count < settings.CLAIMS_PER_CONTACT_BEFORE_REVIEW:
         return []
-    return [
-        Finding(
-            claim.pk,
-            Reason.MANY_CLAIMS_FROM_CONTACT,
-            f"{count} other open claims share this e-mail or address.",
+    detail = f"{count} other open claims share this e-mail or address."
+    findings = [Finding(claim.pk, Reason.MANY_CLAIMS_FROM_CONTACT, detail)]
+    not_held = others.exclude(flags__reason=Reason.MANY_CLAIMS_FROM_CONTACT).order_by("pk")
+    for other_id in not_held.values_list("pk", flat=True)[:MATCHES_SHOWN]:
+        findings.append(
+            Finding(
+                other_id,
+                Reason.MANY_CLAIMS_FROM_CONTACT,
+                f"Claim {claim.reference} and {count - 1} more share this e-mail or address.",
+                claim.pk,
+            )
         )
-    ]
+    return findings
 
 
 def _neighbouring_serials(claim: Claim) -> list[Finding]:

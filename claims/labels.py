@@ -39,6 +39,9 @@ _ENGINES = threading.local()
 # Labels are read at this size at most (the longest side): more pixels cost seconds and read no better.
 _READ_SIDE = 1600
 _TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]*")
+# The words a label prints before its serial: not part of it ("S/N" read as "SN" would make a serial of
+# the next word look two characters longer).
+_SERIAL_WORDS = re.compile(r"\b(?:S\s*/\s*N|SN|SER(?:IAL)?(?:\s*N[O0])?|N[O0])\b\.?:?", re.IGNORECASE)
 # Glyphs OCR takes for one another on a label; a serial read with one of them in place of the other is
 # still the claimed one (normalisation has mapped O and I already).
 _LOOKALIKES = str.maketrans("SBZGQDL", "5826001")
@@ -100,11 +103,15 @@ def label_text(image: Image.Image) -> str | None:
         return None
 
 
+def _lines(text: str) -> list[str]:
+    return [_SERIAL_WORDS.sub(" ", line) for line in text.splitlines() if line.strip()]
+
+
 def _candidates(text: str) -> list[str]:
     """Every run of one to three adjacent words on a line, normalised as a serial is (a label may print
     the serial in groups: "AH2306 0000 012345")."""
     found = []
-    for line in text.splitlines():
+    for line in _lines(text):
         words = _TOKEN.findall(line)
         for start in range(len(words)):
             for end in range(start + 1, min(start + 3, len(words)) + 1):
@@ -116,11 +123,15 @@ def serial_on_label(text: str | None, *, model: ProductModel, claimed: str) -> L
     """Whether the label's text shows the claimed serial, another serial of this model, or neither."""
     if text is None:
         return LabelReading(LabelCheck.UNAVAILABLE)
-    candidates = _candidates(text)
     if claimed:
+        # Anywhere on a line, however OCR split it into words.
         looks = claimed.translate(_LOOKALIKES)
-        if any(candidate.translate(_LOOKALIKES) == looks for candidate in candidates):
+        if any(
+            looks in normalise_serial("".join(_TOKEN.findall(line))).translate(_LOOKALIKES)
+            for line in _lines(text)
+        ):
             return LabelReading(LabelCheck.VERIFIED, claimed)
+    candidates = _candidates(text)
     for candidate in candidates:
         if len(candidate) <= MAX_SERIAL_LENGTH and model.accepts_serial(candidate):
             return LabelReading(LabelCheck.DIFFERS if claimed else LabelCheck.READ, candidate)

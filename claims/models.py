@@ -226,7 +226,7 @@ class ClaimDocument(models.Model):
         max_length=64, blank=True, db_index=True, help_text="PDFs: of what the pages draw, however saved."
     )
     fingerprint = models.CharField(
-        max_length=16, blank=True, help_text="Images: perceptual hash of the picture, in hex."
+        max_length=16, blank=True, help_text="Photos of the unit: perceptual hash of the picture, in hex."
     )
     # The fingerprint's four 16-bit quarters: two fingerprints at most 3 bits apart share one of them
     # exactly, so near copies are found through these indexes.

@@ -577,7 +577,7 @@ def claim_prepare(*, submission: ClaimSubmission) -> PreparedClaim:
     if not serial and uploads[ClaimDocument.Kind.PROOF_OF_PURCHASE] is None:
         raise _validation_error("serial", _("Give the unit's serial number or attach a proof of purchase."))
     cleaned = {
-        kind: clean_upload(f, field=kind, read_label=kind == ClaimDocument.Kind.PRODUCT_PHOTO)
+        kind: clean_upload(f, field=kind, unit_photo=kind == ClaimDocument.Kind.PRODUCT_PHOTO)
         for kind, f in uploads.items()
         if f is not None
     }

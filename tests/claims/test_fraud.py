@@ -119,11 +119,17 @@ def test_plus_tags_and_case_are_one_mailbox(api, us_recall):
         api, claim_payload(serial=recalled_serial(900), **contact(9, email="f.armer@example.com"))
     )
 
-    # then it waits for an agent, who reads why
+    # then it waits for an agent, who reads why, and so do the three before it
     assert fourth.json()["status"] == "needs_review"
     flag = ClaimFlag.objects.get(claim__reference=fourth.json()["reference"])
     assert flag.reason == Reason.MANY_CLAIMS_FROM_CONTACT
     assert "3 other open claims" in flag.detail
+    assert ClaimFlag.objects.filter(reason=Reason.MANY_CLAIMS_FROM_CONTACT).count() == 4
+    assert set(Claim.objects.values_list("status", flat=True)) == {"needs_review"}
+
+    # and a fifth holds only itself: the others are held for it already
+    submit(api, claim_payload(serial=recalled_serial(950), **contact(10, email="farmer+5@example.com")))
+    assert ClaimFlag.objects.filter(reason=Reason.MANY_CLAIMS_FROM_CONTACT).count() == 5
 
 
 @pytest.mark.parametrize(
