@@ -15,8 +15,9 @@ from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-from claims.labels import LabelCheck, label_reading_available
+from claims.labels import LabelCheck, label_reading_available, serial_on_label
 from claims.models import Claim, ClaimDocument, ClaimFlag
+from recalls.models import ProductModel
 from tests.claims.conftest import claim_payload, recalled_serial, submit, upload
 
 pytestmark = pytest.mark.django_db
@@ -307,10 +308,10 @@ def test_a_label_showing_the_claimed_serial_is_shown_as_verified(api, us_recall)
 
 @needs_tesseract
 def test_a_label_showing_another_serial_holds_the_claim(api, us_recall):
-    # given a photo of one's own unit, sent with the serial next to it
+    # given a photo of one's own unit, sent with a guessed serial
     response = submit(
         api,
-        claim_payload(serial=recalled_serial(43)),
+        claim_payload(serial=recalled_serial(777_777)),
         files={"product_photo": upload(label_photo(recalled_serial(42)))},
     )
 
@@ -319,8 +320,29 @@ def test_a_label_showing_another_serial_holds_the_claim(api, us_recall):
     assert flag.reason == Reason.LABEL_SERIAL_DIFFERS
     assert (
         flag.detail
-        == f"The label in the photo reads {recalled_serial(42)}; the claim gives {recalled_serial(43)}."
+        == f"The label in the photo reads {recalled_serial(42)}; the claim gives {recalled_serial(777_777)}."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "check", "serial"),
+    [
+        ("S/N AH23060000644127", LabelCheck.VERIFIED, "AH23060000644127"),
+        ("Serial No. AH2306 0000 644127", LabelCheck.VERIFIED, "AH23060000644127"),
+        ("S/N AH2306000064 41 27", LabelCheck.VERIFIED, "AH23060000644127"),
+        ("S/N AH23O6OOOO644I27", LabelCheck.VERIFIED, "AH23060000644127"),  # O and I for 0 and 1
+        ("S/N AH23O6OOOO644IZ7", LabelCheck.VERIFIED, "AH23060000644127"),  # Z read for 2
+        ("SN: AH23060000099999", LabelCheck.DIFFERS, "AH23060000099999"),
+        ("S/N AH23060000644129", LabelCheck.UNCLEAR, "AH23060000644129"),  # one glyph off: OCR's, shown
+        ("Model A1263 PowerCore 10000\nRECALLED", LabelCheck.NOT_READ, ""),
+    ],
+)
+def test_what_a_label_reads(text, check, serial):
+    model = ProductModel(model_number="A1263", serial_format="[0-9A-HJ-NP-Z]{16}")
+
+    reading = serial_on_label(text, model=model, claimed="AH23060000644127")
+
+    assert (reading.check, reading.serial) == (check, serial)
 
 
 @override_settings(LABEL_READING_ENABLED=False)
