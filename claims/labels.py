@@ -109,14 +109,17 @@ def _lines(text: str) -> list[str]:
 
 
 def _candidates(text: str) -> list[str]:
-    """Every run of one to three adjacent words on a line, normalised as a serial is (a label may print
-    the serial in groups: "AH2306 0000 012345")."""
+    """Every word, and every run of two or three adjacent words that all hold a digit, on a line,
+    normalised as a serial is (a label may print the serial in groups: "AH2306 0000 012345"; "A1652 ANKER
+    POWER" is a model number and words, not a serial)."""
     found = []
     for line in _lines(text):
         words = _TOKEN.findall(line)
         for start in range(len(words)):
             for end in range(start + 1, min(start + 3, len(words)) + 1):
-                found.append(normalise_serial("".join(words[start:end])))
+                run = words[start:end]
+                if len(run) == 1 or all(any(c.isdigit() for c in word) for word in run):
+                    found.append(normalise_serial("".join(run)))
     return found
 
 

@@ -335,6 +335,7 @@ def test_a_label_showing_another_serial_holds_the_claim(api, us_recall):
         ("SN: AH23060000099999", LabelCheck.DIFFERS, "AH23060000099999"),
         ("S/N AH23060000644129", LabelCheck.UNCLEAR, "AH23060000644129"),  # one glyph off: OCR's, shown
         ("Model A1263 PowerCore 10000\nRECALLED", LabelCheck.NOT_READ, ""),
+        ("1 A1652 ANKER POWER bank", LabelCheck.NOT_READ, ""),  # words are not a serial
     ],
 )
 def test_what_a_label_reads(text, check, serial):
