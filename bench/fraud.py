@@ -367,7 +367,7 @@ def submit(planned: Planned) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from claims.services import ClaimSubmission, claim_submit
-    from config.api import ApplicationError
+    from core.errors import ApplicationError
 
     files = {}
     if planned.photo is not None:

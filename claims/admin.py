@@ -13,8 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from config.admin import RecordAdmin, RecordInline
-from config.api import ApplicationError
+from core.admin import RecordAdmin, RecordInline
+from core.errors import ApplicationError
 
 from .labels import LabelCheck
 from .models import (

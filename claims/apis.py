@@ -5,7 +5,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_responses
+from core.api import error_responses
 
 from .idempotency import idempotent_replay, idempotent_response, request_fingerprint
 from .serializers import ClaimCreatedSerializer, ClaimCreateInputSerializer, ClaimSerializer

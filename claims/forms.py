@@ -8,7 +8,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from recalls.countries import country_label
 from recalls.models import ProductModel, Remedy
 from recalls.selectors import recall_list_active

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.api import ApplicationError
+from core.errors import ApplicationError, Refused
 
 from .models import IdempotencyRecord
 
@@ -71,10 +71,9 @@ def _key_invalid() -> ApplicationError:
 
 def _replay(record: IdempotencyRecord, key: str, fingerprint: str) -> tuple[int, dict[str, Any]]:
     if not hmac.compare_digest(record.request_fingerprint, fingerprint):
-        raise ApplicationError(
+        raise Refused(
             "idempotency_key_reused",
             _("This Idempotency-Key was used with another request body."),
-            status_code=422,
         )
     return record.status_code, _unseal(key, record.sealed_body)
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
-from config.api import ApplicationError
-from config.spreadsheets import csv_writer
+from core.errors import ApplicationError
+from core.spreadsheets import csv_writer
 
 from .models import ClaimStatus, Refund, Replacement
 

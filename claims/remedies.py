@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from config.api import ApplicationError, in_sentence
+from core.errors import ApplicationError, Conflict, NotFound, in_sentence
 from recalls.models import Remedy
 
 from .dispatch import remedy_issue_after_commit
@@ -62,10 +62,9 @@ def remedy_issue(*, claim_id: int) -> Claim:
                 Claim.objects.filter(pk=claim.pk).update(remedy_retry_at=None)
             return claim  # cancelled, held for disposal or review, or done already
         if claim.terms_remedy != claim.remedy:
-            raise ApplicationError(
+            raise Conflict(
                 "terms_missing",
                 _("%(reference)s was approved without terms.") % {"reference": claim.reference},
-                status_code=409,
             )
         if claim.remedy == Remedy.GIFT_CARD:
             _issue_gift_card(claim, amount=claim.terms_amount, currency=claim.terms_currency)
@@ -142,15 +141,14 @@ def gift_card_redeem(*, code: str) -> GiftCard:
     """Mark a gift card used, once: a second redemption is refused."""
     card = gift_card_check(code=code)
     if card is None:
-        raise ApplicationError("not_found", _("No gift card with this code."), status_code=404)
+        raise NotFound("not_found", _("No gift card with this code."))
     updated = GiftCard.objects.filter(pk=card.pk, status=GiftCard.Status.ACTIVE).update(
         status=GiftCard.Status.REDEEMED, redeemed_at=timezone.now()
     )
     if not updated:
-        raise ApplicationError(
+        raise Conflict(
             "gift_card_not_active",
             _("This gift card is %(status)s.") % {"status": in_sentence(card.get_status_display())},
-            status_code=409,
         )
     card.refresh_from_db()
     return card
@@ -197,11 +195,10 @@ def replacement_mark_shipped(
         replacement = Replacement.objects.select_for_update().get(claim=claim)
         if replacement.shipping_status == Replacement.Shipping.SHIPPED:
             if replacement.tracking_number != tracking_number:
-                raise ApplicationError(
+                raise Conflict(
                     "already_shipped",
                     _("%(reference)s shipped already with %(tracking)s.")
                     % {"reference": reference, "tracking": replacement.tracking_number},
-                    status_code=409,
                 )
             return claim
         replacement.shipping_status = Replacement.Shipping.SHIPPED
@@ -245,11 +242,10 @@ def refund_mark_paid(*, reference: str, payout_reference: str, actor_id: str = "
         refund = Refund.objects.select_for_update().get(claim=claim)
         if refund.payout_status == Refund.Payout.PAID:
             if refund.payout_reference != payout_reference:
-                raise ApplicationError(
+                raise Conflict(
                     "already_paid",
                     _("%(reference)s was paid already (%(payout_reference)s).")
                     % {"reference": reference, "payout_reference": refund.payout_reference},
-                    status_code=409,
                 )
             return claim
         refund.payout_status = Refund.Payout.PAID
@@ -284,20 +280,15 @@ _WRONG_REMEDY = {
 def _claim_with_remedy(reference: str, remedy: str) -> Claim:
     claim = Claim.objects.filter(reference=reference.strip().upper()).first()
     if claim is None:
-        raise ApplicationError(
-            "not_found", _("No claim %(reference)s.") % {"reference": reference}, status_code=404
-        )
+        raise NotFound("not_found", _("No claim %(reference)s.") % {"reference": reference})
     claim = claim_lock(claim_id=claim.pk)
     if claim.remedy != remedy:
-        raise ApplicationError(
-            "wrong_remedy", _(_WRONG_REMEDY[claim.remedy]) % {"reference": claim.reference}, status_code=409
-        )
+        raise Conflict("wrong_remedy", _(_WRONG_REMEDY[claim.remedy]) % {"reference": claim.reference})
     if claim.status != ClaimStatus.FULFILLING:
-        raise ApplicationError(
+        raise Conflict(
             "invalid_transition",
             _("%(reference)s is %(status)s, not fulfilling.")
             % {"reference": claim.reference, "status": in_sentence(claim.get_status_display())},
-            status_code=409,
         )
     return claim
 

@@ -16,7 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from config.api import ApplicationError, in_sentence
+from core.errors import ApplicationError, Conflict, NotFound, Refused, in_sentence
 from recalls.countries import country_label
 from recalls.models import MarketRule, ProductModel, Recall, Remedy
 from recalls.selectors import batch_covering_serial, market_rule_get, recall_for_model_in_country
@@ -147,7 +147,7 @@ def claim_advance(
     events, status = [], claim.status
     for step, to in enumerate(path):
         if to not in TRANSITIONS[status]:
-            raise ApplicationError(
+            raise Conflict(
                 "invalid_transition",
                 # Translators: the claim status labels, their first letter in lower case.
                 _("A claim that is %(status)s cannot become %(new_status)s.")
@@ -155,7 +155,6 @@ def claim_advance(
                     "status": in_sentence(ClaimStatus(status).label),
                     "new_status": in_sentence(ClaimStatus(to).label),
                 },
-                status_code=409,
             )
         if step == len(path) - 1:
             events += cause
@@ -222,11 +221,10 @@ def _accept_terms(claim: Claim, rule: MarketRule | None) -> list[str]:
     approved: the claim stays as it is, and the agent is told why.
     """
     if rule is None or claim.remedy not in rule.remedies:
-        raise ApplicationError(
+        raise Conflict(
             "remedy_not_offered",
             _("In %(country)s this recall no longer offers the remedy the customer chose (%(remedy)s).")
             % {"country": country_label(claim.country), "remedy": Remedy(claim.remedy).label},
-            status_code=409,
         )
     claim.terms_remedy = claim.remedy
     claim.terms_amount, claim.terms_currency, claim.terms_replacement_model = None, "", None
@@ -373,10 +371,9 @@ def claim_remedy_retry(*, claim: Claim, actor_id: str) -> Claim:
     with transaction.atomic():
         claim = claim_lock(claim_id=claim.pk)
         if claim.status not in REMEDY_DUE_STATUSES:
-            raise ApplicationError(
+            raise Conflict(
                 "invalid_transition",
                 _("%(reference)s has no remedy waiting to be issued.") % {"reference": claim.reference},
-                status_code=409,
             )
         claim.save(update_fields=_remedy_arm(claim))
         remedy_issue_after_commit(claim_id=claim.pk)
@@ -452,23 +449,21 @@ def _decide_recall(
             % {"country": country_label(country)},
         )
     if not recall.claims_open():
-        raise ApplicationError(
+        raise Refused(
             "claim_window_closed",
             _(
                 "Claims under this recall closed on %(date)s. The unit is still dangerous: stop using it "
                 "and take it to a certified recycling centre."
             )
             % {"date": formats.date_format(recall.claim_deadline, "DATE_FORMAT")},
-            status_code=422,
         )
     if coverage is None and serial and not has_proof:
-        raise ApplicationError(
+        raise Refused(
             "serial_not_recalled",
             _(
                 "This serial number is not in a recalled batch for your country. "
                 "If you believe your unit is affected, send a proof of purchase with your claim."
             ),
-            status_code=422,
             fields={"serial": [_("Not in a recalled batch for this country.")]},
         )
     return _Decision(recall=recall, market_rule=rule, serial_recalled=coverage is not None)
@@ -532,10 +527,9 @@ def _flag_findings(claim: Claim, findings: list[fraud.Finding]) -> bool:
 
 
 def _duplicate_serial() -> ApplicationError:
-    return ApplicationError(
+    return Conflict(
         "duplicate_serial",
         _("A claim for this serial number is already open."),
-        status_code=409,
         fields={"serial": [_("This unit has already been claimed.")]},
     )
 
@@ -720,5 +714,5 @@ def claim_get_for_token(*, reference: str, token: str) -> Claim:
         Claim.objects.select_related("recall", "model").filter(reference=reference.strip().upper()).first()
     )
     if claim is None or not token or not claim.token_matches(token):
-        raise ApplicationError("not_found", _("No claim with this reference and token."), status_code=404)
+        raise NotFound("not_found", _("No claim with this reference and token."))
     return claim

@@ -25,7 +25,7 @@ from PIL import Image, ImageOps, ImageStat
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, NumberObject, StreamObject
 
-from config.api import ApplicationError
+from core.errors import ApplicationError
 
 from .labels import label_text
 
@@ -77,9 +77,7 @@ class CleanUpload:
 
 
 def _invalid(field: str, message: str) -> ApplicationError:
-    return ApplicationError(
-        "invalid_upload", _("An uploaded file was refused."), status_code=400, fields={field: [message]}
-    )
+    return ApplicationError("invalid_upload", _("An uploaded file was refused."), fields={field: [message]})
 
 
 def _too_large(field: str) -> ApplicationError:

@@ -19,7 +19,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.api import ApplicationError
+from core.api import status_for
+from core.errors import ApplicationError
+from core.throttling import rate_limit_wait
 from recalls.countries import country_label
 from recalls.models import MarketRule, Remedy
 from recalls.selectors import recall_list_active
@@ -34,7 +36,6 @@ from .forms import (
     show_application_error,
 )
 from .models import TRANSITIONS, Claim, ClaimStatus
-from .ratelimit import rate_limit_wait
 from .selectors import claim_disposal_status, claim_fulfilment, claim_public_events
 from .services import ClaimSubmission, claim_cancel, claim_get_for_token, claim_submit
 from .voucher import voucher_png
@@ -139,7 +140,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 result = serial_check(**form.cleaned_data)
             except ApplicationError as error:
                 show_application_error(form, error)
-                status = error.status_code
+                status = status_for(error)
             else:
                 prefill = {
                     "model_number": result.model.model_number,
@@ -171,7 +172,7 @@ def claim_create(request: HttpRequest) -> HttpResponse:
                 submitted = claim_submit(submission=submission)
             except ApplicationError as error:
                 show_application_error(form, error)
-                status = error.status_code
+                status = status_for(error)
             else:
                 request.session[SUBMITTED_SESSION_KEY] = {
                     "reference": submitted.claim.reference,
@@ -272,7 +273,7 @@ def claim_status(request: HttpRequest) -> HttpResponse:
                         _("This claim can no longer be cancelled: its status is “%(status)s”.")
                         % {"status": STATUS_LABELS.get(claim.status, claim.status)},
                     )
-                    status = error.status_code
+                    status = status_for(error)
     else:
         form = StatusForm(initial={"reference": request.GET.get("reference", "")})
     context: dict[str, Any] = {"form": form, "claim": claim, "notice": notice}

@@ -2,7 +2,7 @@ import os
 
 from celery import Celery, signals
 
-from . import broker  # noqa: F401 - registers the embedded broker's transport, atomicfs://
+from core import broker  # noqa: F401 - registers the embedded broker's transport, atomicfs://
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 

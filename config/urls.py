@@ -2,12 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.views import healthz
 from disposal.urls import partner_urlpatterns, public_urlpatterns
 
-from .views import healthz
-
-handler404 = "config.views.not_found"
-handler500 = "config.views.server_error"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"
 
 api_v1 = [
     path("", include("recalls.urls")),

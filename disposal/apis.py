@@ -2,7 +2,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from config.api import error_responses
+from core.api import error_responses
 from recalls.services import country_require
 
 from .authentication import FacilityTokenAuthentication, IsFacility

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_noop
 from claims.models import Claim, ClaimEvent, ClaimFlag, ClaimStatus
 from claims.recovery import log_event
 from claims.services import claim_flag, claim_lock, claim_transition
-from config.api import ApplicationError
+from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Refused
 from recalls.countries import is_country, normalise_country
 from recalls.selectors import batch_covering_serial
 from recalls.services import serial_require
@@ -141,14 +141,13 @@ def disposal_confirm(
     if received_at is not None and received_at > timezone.now() + CLOCK_SKEW:
         raise ApplicationError.invalid_fields({"received_at": [_("Is in the future.")]})
     if not facility.is_certified():
-        raise ApplicationError(
+        raise Forbidden(
             "facility_not_certified",
             _("This facility is inactive, does not take lithium-ion, or its certification has expired."),
-            status_code=403,
         )
     claim = Claim.objects.select_related("model").filter(reference=claim_reference.strip().upper()).first()
     if claim is None:
-        raise ApplicationError("not_found", _("No claim with this reference."), status_code=404)
+        raise NotFound("not_found", _("No claim with this reference."))
     observed = serial_require(model=claim.model, serial=serial)
 
     with transaction.atomic():
@@ -158,14 +157,11 @@ def disposal_confirm(
             return DisposalResult(existing, created=False)
         # Before any serial comparison: a second facility must not learn whether a guessed serial is right.
         if existing is not None:
-            raise ApplicationError(
-                "already_disposed", _("Another facility has confirmed this unit's disposal."), status_code=409
-            )
+            raise Conflict("already_disposed", _("Another facility has confirmed this unit's disposal."))
         if claim.serial and observed != claim.serial:
-            raise ApplicationError(
+            raise Refused(
                 "serial_mismatch",
                 _("The unit's serial number is not the claim's."),
-                status_code=422,
                 fields={
                     "serial": [
                         _("The claim is for another unit of model %(model)s.")
@@ -183,9 +179,7 @@ def disposal_confirm(
                     received_at=received_at or timezone.now(),
                 )
         except IntegrityError:  # the claim is locked, so only a bug or a manual insert gets here
-            raise ApplicationError(
-                "already_disposed", _("This unit's disposal is already recorded."), status_code=409
-            ) from None
+            raise Conflict("already_disposed", _("This unit's disposal is already recorded.")) from None
         ClaimEvent.objects.create(
             claim=claim,
             kind=ClaimEvent.Kind.DISPOSAL_CONFIRMED,

@@ -3,7 +3,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_responses
+from core.api import error_responses
 
 from .selectors import recall_list_active
 from .serializers import RecallSerializer, SerialCheckInputSerializer, SerialCheckOutputSerializer

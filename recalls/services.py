@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from config.api import ApplicationError
+from core.errors import ApplicationError
 
 from .countries import is_country, normalise_country
 from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial

@@ -8,8 +8,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from config.admin import RecordAdmin
-from config.api import ApplicationError
+from core.admin import RecordAdmin
+from core.errors import ApplicationError
 from recalls.models import Recall
 
 from .models import RecallReport

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO
 
-from config.spreadsheets import csv_writer
+from core.spreadsheets import csv_writer
 from recalls.models import MarketRule
 
 from .selectors import RecallSeries, ReportRow

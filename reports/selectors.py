@@ -42,7 +42,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from claims.models import Claim, ClaimEvent, ClaimStatus
-from config.api import ApplicationError
+from core.errors import ApplicationError, NotFound
 from recalls.models import BatchMarket, MarketRule, Recall, RecalledBatch, SerialRange
 
 TOTAL = "TOTAL"
@@ -105,9 +105,7 @@ class RecallSeries:
 
 def _unknown_recall(recall_code: str) -> ApplicationError:
     known = ", ".join(Recall.objects.order_by("code").values_list("code", flat=True)) or "none"
-    return ApplicationError(
-        "not_found", f"No recall with code {recall_code!r}. Known recalls: {known}.", status_code=404
-    )
+    return NotFound("not_found", f"No recall with code {recall_code!r}. Known recalls: {known}.")
 
 
 def recall_report_recalls(*, recall_code: str | None = None) -> list[Recall]:

@@ -8,7 +8,7 @@ from queue import Empty
 import pytest
 from kombu import Connection
 
-from config import broker
+from core import broker
 
 
 @pytest.fixture

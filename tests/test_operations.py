@@ -8,8 +8,8 @@ import logging
 import pytest
 from django.test import RequestFactory
 
-from config import views
-from config.middleware import ProxyConfigurationCheck
+from core import views
+from core.middleware import ProxyConfigurationCheck
 from tests.claims.conftest import submit
 
 
@@ -87,7 +87,7 @@ def test_json_logs_carry_the_fields_as_keys():
 def test_a_proxy_without_num_proxies_is_warned_about_once(caplog):
     check = ProxyConfigurationCheck(lambda request: "response")
     forwarded = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="203.0.113.7")
-    with caplog.at_level(logging.WARNING, logger="config.middleware"):
+    with caplog.at_level(logging.WARNING, logger="core.middleware"):
         check(RequestFactory().get("/"))
         assert not caplog.records  # no proxy header: nothing to say
         check(forwarded)

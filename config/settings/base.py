@@ -20,7 +20,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "config.apps.StaffAdminConfig",
+    "core.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "core.apps.CoreConfig",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -44,8 +45,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "config.middleware.ProxyConfigurationCheck",
-    "config.middleware.ApiAnswersInJson",
+    "core.middleware.ProxyConfigurationCheck",
+    "core.middleware.ApiAnswersInJson",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -117,11 +118,11 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
-# The client as the throttles see it (config.clients): X-Forwarded-For counts only behind the proxies
+# The client as the throttles see it (core.clients): X-Forwarded-For counts only behind the proxies
 # that set it, or a client would rotate it to dodge the lockout, and behind a proxy all staff would
 # share the proxy's address.
 _NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
-AXES_CLIENT_IP_CALLABLE = "config.clients.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.clients.client_address"
 
 # --- Content-Security-Policy ----------------------------------------------------------------------
 # No page needs an inline script; the admin's and the report's inline styles are allowed.
@@ -205,7 +206,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Recall programme <re
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Celery ---------------------------------------------------------------------------------------
-# The embedded broker: kombu's file-system transport, with messages written atomically (config.broker).
+# The embedded broker: kombu's file-system transport, with messages written atomically (core.broker).
 EMBEDDED_BROKER_URL = "atomicfs://localhost//"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=EMBEDDED_BROKER_URL)
 if CELERY_BROKER_URL.startswith(("atomicfs://", "filesystem://")):
@@ -296,13 +297,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "config.api.JSONParser",
+        "core.api.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {

@@ -122,7 +122,7 @@ def test_a_remedy_withdrawn_after_approval_is_still_issued_on_its_terms(
 def test_approving_a_remedy_the_market_no_longer_offers_is_refused(us_recall):
     claim = ClaimFactory(recall=us_recall, model=us_recall.models.get())
     MarketRule.objects.filter(recall=us_recall, country="US").update(offers_gift_card=False)
-    from config.api import ApplicationError
+    from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError) as refused:
         claim_approve(claim=claim, agent_id="agent-1")

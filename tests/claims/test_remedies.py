@@ -4,7 +4,7 @@ from django.core.management import call_command
 from claims.models import ClaimEvent, ClaimStatus, GiftCard, OutboxMessage, Refund, Replacement
 from claims.remedies import gift_card_check, gift_card_redeem, remedies_sweep_due, remedy_issue
 from claims.services import claim_approve
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from tests.factories import ClaimFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from recalls.services import serial_check, serials_import
 from tests.factories import MarketRuleFactory, ProductModelFactory, RecalledBatchFactory, SerialRangeFactory
 

@@ -113,7 +113,7 @@ def test_wrong_encoding_imports_nothing(us_recall, data):
 
 
 def test_markets_are_validated(us_recall):
-    from config.api import ApplicationError
+    from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError):
         run_import(us_recall, b"AL23090000000001\n", markets=["XX"])

@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from claims.models import ClaimEvent, GiftCard, Refund, Replacement
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from disposal.models import DisposalConfirmation
 from reports.rendering import correction_chart
 from reports.selectors import MonthPoint, ReportRow, correction_rate_by_month, recall_report_rows

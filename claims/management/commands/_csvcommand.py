@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from claims.ledger_csv import CsvApplyReport, csv_write
-from config.api import ApplicationError
+from core.errors import ApplicationError
 
 
 class ExportCommand(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from disposal.services import Certification, facility_create
 
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from recalls.models import ProductModel, Recall
 from recalls.services import SerialImportError, serials_import
 

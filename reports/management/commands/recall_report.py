@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from config.api import ApplicationError
+from core.errors import ApplicationError
 from reports.rendering import csv_write, table_lines
 from reports.selectors import recall_report_rows
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import time
 
+from celery import current_app as celery_app
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
 from .api import error_body
-from .celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 

@@ -86,4 +86,4 @@ class Transport(filesystem.Transport):
     driver_name = "atomicfs"
 
 
-TRANSPORT_ALIASES.setdefault("atomicfs", "config.broker:Transport")
+TRANSPORT_ALIASES.setdefault("atomicfs", "core.broker:Transport")

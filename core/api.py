@@ -1,4 +1,4 @@
-"""What every API view shares: domain errors, the JSON error body and its schema."""
+"""What every API view shares: the JSON error body (domain errors included), its schema, the parser."""
 
 from __future__ import annotations
 
@@ -11,35 +11,7 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 
-
-class ApplicationError(Exception):
-    """A business rule said no. Rendered as ``{"code", "detail", "fields"?}`` with its status.
-
-    ``detail`` and ``fields`` are for people: services write them with ``gettext``, so they come in the
-    language active when raised (the request's, through ``LocaleMiddleware``). ``code`` is for programs.
-    """
-
-    status_code = status.HTTP_400_BAD_REQUEST
-
-    def __init__(
-        self,
-        code: str,
-        detail: str,
-        *,
-        status_code: int | None = None,
-        fields: dict[str, list[str]] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.fields = fields
-        if status_code is not None:
-            self.status_code = status_code
-
-    @classmethod
-    def invalid_fields(cls, fields: dict[str, list[str]]) -> ApplicationError:
-        """``validation_error`` with the messages of each field."""
-        return cls("validation_error", _("The request has invalid fields."), fields=fields)
+from .errors import ApplicationError, Conflict, Forbidden, NotFound, Refused
 
 
 class JSONParser(parsers.JSONParser):
@@ -52,13 +24,19 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError(_("JSON nested too deep.")) from None
 
 
-def in_sentence(label: str) -> str:
-    """A choice label as it reads inside a sentence: "Needs review" in "a claim that is needs review".
+# The HTTP status of each kind of domain error.
+_STATUSES: dict[type[ApplicationError], int] = {
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Forbidden: status.HTTP_403_FORBIDDEN,
+    Conflict: status.HTTP_409_CONFLICT,
+    Refused: status.HTTP_422_UNPROCESSABLE_ENTITY,
+}
 
-    Only the first letter changes, so labels translated as adjectives or participles read well too.
-    """
-    label = str(label)
-    return label[:1].lower() + label[1:]
+
+def status_for(error: ApplicationError) -> int:
+    return next(
+        (code for kind, code in _STATUSES.items() if isinstance(error, kind)), status.HTTP_400_BAD_REQUEST
+    )
 
 
 _CODES: dict[type[exceptions.APIException], str] = {
@@ -100,7 +78,7 @@ def _flatten(errors: Any) -> dict[str, list[str]]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
+        return Response(error_body(exc.code, exc.detail, exc.fields), status=status_for(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
