@@ -1,17 +1,16 @@
 """The demo support agent, so that ``make run`` can show the admin straight away."""
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from .roles import SUPPORT_AGENT, roles_sync
+from core.roles import SUPPORT_AGENT, roles_sync
 
 DEMO_AGENT_USERNAME = "agent"
 DEMO_AGENT_PASSWORD = "recall-demo-agent"  # noqa: S105 - printed by `make run`; demo data only
 
 
 def load() -> str:
-    roles_sync(apps)
+    roles_sync()
     user_model = get_user_model()
     agent, created = user_model.objects.get_or_create(
         username=DEMO_AGENT_USERNAME,

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from . import extensions
 from .models import Claim, ClaimStatus
 from .selectors import claim_fulfilment
-
-# Later apps add sections to the "claim received" e-mail (the disposal app: the nearest recycling
-# centres) by appending a function of the claim that returns text, so no import points backwards.
-received_email_sections: list[Callable[[Claim], str]] = []
 
 # Statuses the customer hears about, with the template that tells them.
 STATUS_EMAILS = {
@@ -36,7 +31,7 @@ def claim_email_send(*, claim_id: int, template: str) -> None:
             "status_url": status_url(claim),
             "note": _rejection_reason(claim) if template == "rejected" else None,
             "fulfilment": claim_fulfilment(claim=claim) if template == "fulfilled" else None,
-            "sections": [section(claim) for section in received_email_sections]
+            "sections": [section(claim) for section in extensions.received_email_sections]
             if template == "received"
             else [],
         }

@@ -40,8 +40,6 @@ def us_recall(db):
 @pytest.fixture
 def staff_roles(db):
     """The staff groups. A migration creates them, but a transactional test's flush empties every table."""
-    from django.apps import apps
+    from core.roles import roles_sync
 
-    from claims.roles import roles_sync
-
-    roles_sync(apps)
+    roles_sync()

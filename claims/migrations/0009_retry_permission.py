@@ -3,18 +3,17 @@
 from django.db import migrations
 
 
-def grant_retry_to_supervisors(apps, schema_editor):
-    from claims.roles import roles_sync
+def grant(apps, schema_editor):
+    from claims.roles import GRANTS
+    from core.roles import roles_grant
 
-    roles_sync(apps)
+    roles_grant(apps, "claims", GRANTS)
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('claims', '0008_terms_closed_at_recovery'),
-        ('disposal', '0002_claims_know_their_disposal'),
-        ('reports', '0002_supervisors_see_the_report'),
     ]
 
     operations = [
@@ -22,5 +21,5 @@ class Migration(migrations.Migration):
             name='claim',
             options={'ordering': ['-created_at'], 'permissions': [('review_claim', 'Can approve, reject and re-review claims'), ('retry_work', 'Can retry remedies and messages that failed after all attempts')]},
         ),
-        migrations.RunPython(grant_retry_to_supervisors, migrations.RunPython.noop),
+        migrations.RunPython(grant, migrations.RunPython.noop),
     ]

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from claims.models import ClaimStatus
-from claims.roles import SUPPORT_AGENT
+from core.roles import SUPPORT_AGENT
 from tests.factories import ClaimFactory, attach_receipt
 
 if not Path("/usr/bin/chromium").exists():

@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from claims.models import ClaimFlag, ClaimStatus, GiftCard
 from claims.remedies import remedy_issue
-from claims.roles import SUPERVISOR, SUPPORT_AGENT
+from core.roles import SUPERVISOR, SUPPORT_AGENT
 from tests.factories import ClaimFactory, attach_receipt, png_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_roles")]

@@ -1,0 +1,5 @@
+"""What each staff role may do with the reports (see ``core.roles``)."""
+
+from core.roles import SUPERVISOR, Grants
+
+GRANTS: Grants = {SUPERVISOR: ["view_recall_report"]}

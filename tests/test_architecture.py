@@ -1,0 +1,72 @@
+"""The shape of the code: dependencies point one way, no app imports the project's wiring, and every
+slot an earlier app leaves for a later one is filled."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.db.migrations.loader import MigrationLoader
+
+ROOT = Path(__file__).resolve().parent.parent
+# An app may use the apps before it in this order, never those after it.
+LAYERS = ["core", "recalls", "claims", "disposal", "reports"]
+
+
+def imported_apps(app: str) -> dict[str, set[str]]:
+    """Per module of ``app``: the project packages it imports (``config`` included)."""
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / app).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+        found[str(path.relative_to(ROOT))] = names & {*LAYERS, "config"}
+    return found
+
+
+@pytest.mark.parametrize("app", LAYERS)
+def test_an_app_imports_only_the_apps_before_it_and_never_config(app):
+    allowed = set(LAYERS[: LAYERS.index(app) + 1])
+    wrong = {module: names - allowed for module, names in imported_apps(app).items() if names - allowed}
+    assert wrong == {}
+
+
+def test_migrations_depend_only_on_apps_before_theirs(db):
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    wrong = []
+    for (app, name), node in graph.nodes.items():
+        if app not in LAYERS:
+            continue
+        for parent_app, parent in node.dependencies:
+            if parent_app in LAYERS and LAYERS.index(parent_app) > LAYERS.index(app):
+                wrong.append(f"{app}.{name} -> {parent_app}.{parent}")
+    assert wrong == []
+
+
+def test_the_disposal_app_fills_the_slots_claims_leaves_for_it():
+    from claims import extensions
+
+    assert extensions.disposal_status.providers() == ["disposal.selectors.disposal_status_for_claim"]
+    assert extensions.received_email_sections.providers() == [
+        "disposal.selectors.nearest_facilities_email_section"
+    ]
+
+
+def test_each_role_grant_names_a_permission_that_exists(db):
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+
+    from core.roles import app_grants
+
+    for app_config in apps.get_app_configs():
+        for role, codenames in app_grants(app_config.name).items():
+            known = set(
+                Permission.objects.filter(content_type__app_label=app_config.label).values_list(
+                    "codename", flat=True
+                )
+            )
+            assert set(codenames) <= known, (app_config.label, role, set(codenames) - known)
