@@ -30,6 +30,7 @@ from .models import (
     Replacement,
 )
 from .outbox import outbox_retry
+from .selectors import claims_sharing_contact
 from .services import claim_approve, claim_mark_for_review, claim_reject, claim_remedy_retry
 
 REVIEW_PERMISSION = "claims.review_claim"
@@ -223,11 +224,10 @@ class ClaimAdmin(RecordAdmin):
     def claims_from_contact(self, claim: Claim) -> str:
         if claim.personal_data_erased_at is not None:
             return "-"
-        # Compared as the many-claims rule compares them: "farmer+2@" and "77, Oak Street" count too.
-        others = Claim.objects.exclude(pk=claim.pk)
-        by_email = others.filter(email_key=claim.email_key).count()
-        by_address = others.filter(address_key=claim.address_key).count()
-        return f"{by_email} other(s) with this e-mail, {by_address} other(s) at this address"
+        # What the many-claims rule counts: "farmer+2@" and "77, Oak Street" count too.
+        return (
+            f"{claims_sharing_contact(claim=claim).count()} other open claim(s) share this e-mail or address"
+        )
 
     @admin.display(description="fulfilment")
     def fulfilment(self, claim: Claim) -> str:

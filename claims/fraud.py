@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from .labels import LabelCheck
 from .models import RELEASED_STATUSES, Claim, ClaimDocument, ClaimFlag
+from .selectors import claims_sharing_contact
 
 Reason = ClaimFlag.Reason
 
@@ -149,8 +150,7 @@ def _many_claims_from_contact(claim: Claim) -> list[Finding]:
     """Many claims from one e-mail or one address (as their keys compare them: ``farmer+2@`` is
     ``farmer@``): possible, for a shop or a family, but worth a look. The earlier claims from that
     contact are held too (those not held for it already): the farm is all of them."""
-    same_contact = Q(email_key=claim.email_key) | Q(address_key=claim.address_key)
-    others = Claim.objects.filter(same_contact).exclude(pk=claim.pk).exclude(status__in=RELEASED_STATUSES)
+    others = claims_sharing_contact(claim=claim)
     count = others.count()
     if count < settings.CLAIMS_PER_CONTACT_BEFORE_REVIEW:
         return []

@@ -20,4 +20,5 @@ def new_access_token() -> str:
 
 
 def normalise_reference(value: str) -> str:
+    """A reference as typed or read out: any case, and O, I or L for 0 and 1 (base32 has none of them)."""
     return value.strip().upper().replace("O", "0").replace("I", "1").replace("L", "1")

@@ -31,7 +31,7 @@ from .models import (
 )
 from .outbox import outbox_put
 from .recovery import attempts_exhausted, error_text, log_event, retry_at
-from .references import CROCKFORD, random_crockford
+from .references import CROCKFORD, normalise_reference, random_crockford
 from .services import claim_advance, claim_lock, claim_transition
 
 logger = logging.getLogger(__name__)
@@ -278,7 +278,7 @@ _WRONG_REMEDY = {
 
 
 def _claim_with_remedy(reference: str, remedy: str) -> Claim:
-    claim = Claim.objects.filter(reference=reference.strip().upper()).first()
+    claim = Claim.objects.filter(reference=normalise_reference(reference)).first()
     if claim is None:
         raise NotFound("not_found", _("No claim %(reference)s.") % {"reference": reference})
     claim = claim_lock(claim_id=claim.pk)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from recalls.models import Remedy
 
 from . import extensions
-from .models import Claim, ClaimEvent, GiftCard, Refund, Replacement
+from .models import RELEASED_STATUSES, Claim, ClaimEvent, GiftCard, Refund, Replacement
+
+
+def claims_sharing_contact(*, claim: Claim) -> QuerySet[Claim]:
+    """The other open claims with this claim's e-mail or address, compared by their keys
+    (``contacts.py``): what the many-claims rule counts and the agents' page shows."""
+    same_contact = Q(email_key=claim.email_key) | Q(address_key=claim.address_key)
+    return Claim.objects.filter(same_contact).exclude(pk=claim.pk).exclude(status__in=RELEASED_STATUSES)
 
 
 def claim_public_events(*, claim: Claim) -> QuerySet[ClaimEvent]:

@@ -43,7 +43,7 @@ from .models import (
 from .notifications import STATUS_EMAILS
 from .outbox import claim_email_owe
 from .recovery import log_event, retry_at
-from .references import new_access_token, new_claim_reference
+from .references import new_access_token, new_claim_reference, normalise_reference
 from .uploads import CleanUpload, clean_upload
 
 logger = logging.getLogger(__name__)
@@ -711,7 +711,9 @@ def _new_claim(
 def claim_get_for_token(*, reference: str, token: str) -> Claim:
     """The claim, if the token is its own; otherwise ``not_found`` (its existence is not disclosed)."""
     claim = (
-        Claim.objects.select_related("recall", "model").filter(reference=reference.strip().upper()).first()
+        Claim.objects.select_related("recall", "model")
+        .filter(reference=normalise_reference(reference))
+        .first()
     )
     if claim is None or not token or not claim.token_matches(token):
         raise NotFound("not_found", _("No claim with this reference and token."))

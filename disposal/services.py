@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from claims.models import Claim, ClaimEvent, ClaimFlag, ClaimStatus
 from claims.recovery import log_event
+from claims.references import normalise_reference
 from claims.services import claim_flag, claim_lock, claim_transition
 from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Refused
 from recalls.countries import is_country, normalise_country
@@ -145,7 +146,9 @@ def disposal_confirm(
             "facility_not_certified",
             _("This facility is inactive, does not take lithium-ion, or its certification has expired."),
         )
-    claim = Claim.objects.select_related("model").filter(reference=claim_reference.strip().upper()).first()
+    claim = (
+        Claim.objects.select_related("model").filter(reference=normalise_reference(claim_reference)).first()
+    )
     if claim is None:
         raise NotFound("not_found", _("No claim with this reference."))
     observed = serial_require(model=claim.model, serial=serial)

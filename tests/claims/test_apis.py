@@ -372,6 +372,15 @@ def test_reference_is_read_whatever_its_case(api, us_recall):
     assert response.status_code == 200
 
 
+def test_reference_read_out_with_o_and_i_for_0_and_1_is_found(api, us_recall, monkeypatch):
+    monkeypatch.setattr("claims.services.new_claim_reference", lambda: "RC-10K3F9Q0")
+    created = submit(api).json()
+
+    response = api.get(detail_url("rc-IOK3F9QO"), headers=bearer(created["access_token"]))
+
+    assert response.status_code == 200
+
+
 def test_claim_is_not_disclosed_without_its_own_token(api, us_recall):
     created = submit(api).json()
     other = submit(api, claim_payload(serial=recalled_serial(43))).json()

@@ -17,6 +17,7 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from claims.labels import LabelCheck, label_reading_available, serial_on_label
 from claims.models import Claim, ClaimDocument, ClaimFlag
+from claims.selectors import claims_sharing_contact
 from recalls.models import ProductModel
 from tests.claims.conftest import claim_payload, recalled_serial, submit, upload
 
@@ -127,6 +128,9 @@ def test_plus_tags_and_case_are_one_mailbox(api, us_recall):
     assert "3 other open claims" in flag.detail
     assert ClaimFlag.objects.filter(reason=Reason.MANY_CLAIMS_FROM_CONTACT).count() == 4
     assert set(Claim.objects.values_list("status", flat=True)) == {"needs_review"}
+
+    # the agents' page counts them as the rule does
+    assert claims_sharing_contact(claim=Claim.objects.get(reference=fourth.json()["reference"])).count() == 3
 
     # and a fifth holds only itself: the others are held for it already
     submit(api, claim_payload(serial=recalled_serial(950), **contact(10, email="farmer+5@example.com")))
