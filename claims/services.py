@@ -19,7 +19,12 @@ from django.utils.translation import gettext_noop
 from core.errors import ApplicationError, Conflict, NotFound, Refused, in_sentence
 from recalls.countries import country_label
 from recalls.models import MarketRule, ProductModel, Recall, Remedy
-from recalls.selectors import batch_covering_serial, market_rule_get, recall_for_model_in_country
+from recalls.selectors import (
+    CoveringRecall,
+    batch_covering_serial,
+    market_rule_get,
+    recall_for_model_in_country,
+)
 from recalls.services import country_require, product_model_require, serial_require
 
 from . import fraud
@@ -410,7 +415,7 @@ class SubmittedClaim:
 
 @dataclass
 class _Decision:
-    recall: Recall
+    recall: Recall | CoveringRecall
     market_rule: MarketRule
     serial_recalled: bool
 
@@ -607,7 +612,7 @@ def claim_create(*, prepared: PreparedClaim) -> SubmittedClaim:
         logger,
         "claim.submitted",
         claim=claim.reference,
-        recall=claim.recall.code,
+        recall=prepared.decision.recall.code,
         country=claim.country,
         status=claim.status,
         serial_recalled=claim.serial_recalled,
@@ -684,7 +689,7 @@ def _new_claim(
 ) -> Claim:
     return Claim(
         reference=new_claim_reference(),
-        recall=decision.recall,
+        recall_id=decision.recall.id,
         model=model,
         serial=serial,
         country=decision.market_rule.country,

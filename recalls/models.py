@@ -52,6 +52,12 @@ class ProductModel(models.Model):
         return re.fullmatch(self.serial_format, serial) is not None
 
 
+def claims_open_until(deadline: datetime.date | None, *, today: datetime.date | None = None) -> bool:
+    """New claims are taken until the end of the deadline's day, UTC."""
+    today = today or datetime.datetime.now(datetime.UTC).date()
+    return deadline is None or today <= deadline
+
+
 class Recall(models.Model):
     code = models.SlugField(max_length=64, unique=True, help_text="e.g. ANKER-2025-06-A1263")
     title = models.CharField(max_length=200)
@@ -71,9 +77,7 @@ class Recall(models.Model):
         return self.code
 
     def claims_open(self, *, today: datetime.date | None = None) -> bool:
-        """New claims are taken until the end of the deadline's day, UTC."""
-        today = today or datetime.datetime.now(datetime.UTC).date()
-        return self.claim_deadline is None or today <= self.claim_deadline
+        return claims_open_until(self.claim_deadline, today=today)
 
 
 class MarketRule(models.Model):

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial, SerialRange
+from .models import (
+    BatchMarket,
+    MarketRule,
+    ProductModel,
+    Recall,
+    RecalledBatch,
+    RecalledSerial,
+    SerialRange,
+    claims_open_until,
+)
 
 
 def recall_list_active() -> QuerySet[Recall]:
@@ -34,11 +44,27 @@ def product_model_get(*, model_number: str) -> ProductModel | None:
 
 
 @dataclass(frozen=True)
+class CoveringRecall:
+    """What the eligibility query reads of the recall that covers a unit: enough to answer a serial
+    check and to take a claim, and nothing that looks like a whole ``Recall`` row."""
+
+    id: int
+    code: str
+    title: str
+    is_demo: bool
+    claim_deadline: datetime.date | None
+
+    def claims_open(self, *, today: datetime.date | None = None) -> bool:
+        return claims_open_until(self.claim_deadline, today=today)
+
+
+@dataclass(frozen=True)
 class Coverage:
-    """The batch of an active recall that covers a unit, and what that recall offers in its market."""
+    """The batch of an active recall that covers a unit, and what that recall offers in its market
+    (the rule's own columns, read in the same query; not saved)."""
 
     batch_id: int
-    recall: Recall
+    recall: CoveringRecall
     market_rule: MarketRule | None
 
 
@@ -77,7 +103,7 @@ def _covering_sql(range_splits: int) -> str:
     )
     rule_columns = ", ".join(f"mr.{c}" for c in _MARKET_RULE_COLUMNS)
     return f"""
-        SELECT b.id, r.id, r.code, r.title, r.is_demo, r.announced_on, r.claim_deadline, {rule_columns}
+        SELECT b.id, r.id, r.code, r.title, r.is_demo, r.claim_deadline, {rule_columns}
         FROM {tables["batch"]} b
         JOIN {tables["recall"]} r ON r.id = b.recall_id
         JOIN {tables["market"]} m ON m.batch_id = b.id
@@ -108,15 +134,13 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
         row = cursor.fetchone()
     if row is None:
         return None
-    batch_id, recall_id, code, title, is_demo, announced_on, claim_deadline, *rule = row
-    recall = Recall(
+    batch_id, recall_id, code, title, is_demo, claim_deadline, *rule = row
+    recall = CoveringRecall(
         id=recall_id,
         code=code,
         title=title,
         is_demo=bool(is_demo),
-        announced_on=Recall._meta.get_field("announced_on").to_python(announced_on),
         claim_deadline=Recall._meta.get_field("claim_deadline").to_python(claim_deadline),
-        active=True,
     )
     market_rule = None
     if rule[0] is not None:
@@ -125,7 +149,7 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
             column: MarketRule._meta.get_field(column).to_python(value)
             for column, value in zip(_MARKET_RULE_COLUMNS, rule, strict=True)
         }
-        market_rule = MarketRule(recall=recall, country=country, **values)
+        market_rule = MarketRule(recall_id=recall.id, country=country, **values)
     return Coverage(batch_id=batch_id, recall=recall, market_rule=market_rule)
 
 

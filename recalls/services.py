@@ -18,7 +18,7 @@ from core.errors import ApplicationError
 
 from .countries import is_country, normalise_country
 from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial
-from .selectors import batch_covering_serial, product_model_get
+from .selectors import CoveringRecall, batch_covering_serial, product_model_get
 from .serials import MAX_SERIAL_LENGTH, SERIAL_CHARACTERS, normalise_serial
 
 # --- Eligibility ----------------------------------------------------------------------------------
@@ -30,7 +30,7 @@ class SerialCheck:
     model: ProductModel
     serial: str
     country: str
-    recall: Recall | None = None
+    recall: CoveringRecall | None = None
     market_rule: MarketRule | None = None
 
     @property

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def test_range_covers_its_serials_inclusively(us_recall, serial, recalled):
     result = serial_check(model_number="A1263", serial=serial, country="US")
     assert result.recalled is recalled
-    assert result.recall == (us_recall if recalled else None)
+    assert (result.recall.code if result.recall else None) == (us_recall.code if recalled else None)
 
 
 def test_range_width_is_part_of_the_range(db):
@@ -65,7 +65,10 @@ def test_batch_not_sold_in_the_country_does_not_cover_it(us_recall):
     jp_batch = RecalledBatchFactory(recall=japan.recall, model=us_recall.models.get(), markets=["JP"])
     SerialRangeFactory(batch=jp_batch, prefix="AJ2310", start=0, end=199_999)
 
-    assert serial_check(model_number="A1263", serial="AJ23100000000042", country="JP").recall == japan.recall
+    assert (
+        serial_check(model_number="A1263", serial="AJ23100000000042", country="JP").recall.code
+        == japan.recall.code
+    )
     assert not serial_check(model_number="A1263", serial="AJ23100000000042", country="DE").recalled
     # and the US/DE batch is not eligible in Japan
     assert not serial_check(model_number="A1263", serial="AH23060000000042", country="JP").recalled
@@ -81,7 +84,10 @@ def test_latest_recall_wins_when_two_cover_a_serial(us_recall):
     later = MarketRuleFactory(country="US", recall__announced_on=datetime.date(2025, 12, 1))
     batch = RecalledBatchFactory(recall=later.recall, model=us_recall.models.get(), markets=["US"])
     SerialRangeFactory(batch=batch)
-    assert serial_check(model_number="A1263", serial="AH23060000000042", country="US").recall == later.recall
+    assert (
+        serial_check(model_number="A1263", serial="AH23060000000042", country="US").recall.code
+        == later.recall.code
+    )
 
 
 def test_other_model_with_same_serial_is_not_recalled(us_recall):
@@ -114,3 +120,13 @@ def test_coverage_carries_the_market_rule_with_its_types(us_recall):
     rule = serial_check(model_number="A1263", serial="AH23060000000042", country="DE").market_rule
     assert rule.refund_amount == Decimal("39.99")
     assert rule.disposal_before_remedy is True and rule.offers_gift_card is False
+
+
+def test_the_covering_recall_is_what_the_query_read_and_not_a_partial_row(us_recall):
+    from recalls.selectors import CoveringRecall
+
+    recall = serial_check(model_number="A1263", serial="AH23060000000042", country="US").recall
+
+    assert recall == CoveringRecall(
+        id=us_recall.pk, code=us_recall.code, title=us_recall.title, is_demo=False, claim_deadline=None
+    )
