@@ -5,21 +5,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 VAR_DIR ?= $(CURDIR)/var
+UV_VERSION := 0.13.8
 export PORT VAR_DIR
 
-.PHONY: run test install install-dev ocr browser lint migrate demo worker bench clean
+.PHONY: run test install install-dev lock ocr browser lint migrate demo worker bench clean
 
-$(VENV)/.installed: pyproject.toml
+# Installs come from uv.lock: a fresh machine gets the versions the suite passed with (`make lock`
+# after changing the dependencies in pyproject.toml).
+$(VENV)/.installed: pyproject.toml uv.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv sync --quiet --frozen --inexact --python $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/uv sync --quiet --frozen --inexact --extra dev --python $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+## Lock the dependencies of pyproject.toml again (uv.lock), after changing them.
+lock: $(VENV)/.installed
+	$(BIN)/uv lock
 
 install-dev: $(VENV)/.installed-dev
 
@@ -52,8 +59,9 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
-## Install and run the whole suite (and the linter). Service-backed tests run when their URLs are set.
+## Install and run the whole suite (and ruff and mypy). Service-backed tests run when their URLs are set.
 test: install-dev ocr browser lint
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null
 	$(BIN)/pytest

@@ -28,7 +28,7 @@ NEIGHBOURS_WITHIN = datetime.timedelta(days=1)
 # At most this many matches of one check are recorded on a claim: enough for an agent to see a pattern.
 MATCHES_SHOWN = 10
 # Receipt images are compared by their bytes only (see uploads.clean_upload), PDFs by what they draw.
-_DOCUMENT_REASONS = {
+_DOCUMENT_REASONS: dict[str, tuple[str, str]] = {
     ClaimDocument.Kind.PROOF_OF_PURCHASE: (Reason.DUPLICATE_RECEIPT, "receipt"),
     ClaimDocument.Kind.PRODUCT_PHOTO: (Reason.DUPLICATE_PHOTO, "photo"),
 }

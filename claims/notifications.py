@@ -12,7 +12,7 @@ from .models import Claim, ClaimStatus
 from .selectors import claim_fulfilment
 
 # Statuses the customer hears about, with the template that tells them.
-STATUS_EMAILS = {
+STATUS_EMAILS: dict[str, str] = {
     ClaimStatus.REJECTED: "rejected",
     ClaimStatus.CANCELLED: "cancelled",
     ClaimStatus.FULFILLED: "fulfilled",

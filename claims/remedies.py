@@ -270,7 +270,7 @@ def _fulfil(claim: Claim, note: str, params: dict, *, actor_id: str) -> Claim:
     return claim_transition(claim=claim, to=ClaimStatus.FULFILLED, actor_kind=actor_kind, actor_id=actor_id)
 
 
-_WRONG_REMEDY = {
+_WRONG_REMEDY: dict[str, str] = {
     Remedy.GIFT_CARD: gettext_noop("%(reference)s is a gift card claim."),
     Remedy.REPLACEMENT: gettext_noop("%(reference)s is a replacement unit claim."),
     Remedy.REFUND: gettext_noop("%(reference)s is a refund claim."),

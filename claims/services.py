@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -78,7 +80,7 @@ def single_line(text: str) -> str:
 
 
 def _one_line_submission(submission: ClaimSubmission) -> ClaimSubmission:
-    cleaned = {name: single_line(getattr(submission, name)) for name in _SINGLE_LINE_FIELDS}
+    cleaned: dict[str, Any] = {name: single_line(getattr(submission, name)) for name in _SINGLE_LINE_FIELDS}
     empty = [name for name in _REQUIRED_FIELDS if not cleaned[name]]
     if empty:
         raise ApplicationError.invalid_fields({name: [_("This field may not be blank.")] for name in empty})
@@ -149,7 +151,8 @@ def claim_advance(
     customer is owed for the new status are written to the outbox in the same transaction.
     The caller holds the claim's row lock (``claim_lock``) inside a transaction.
     """
-    events, status = [], claim.status
+    events: list[ClaimEvent] = []
+    status = claim.status
     for step, to in enumerate(path):
         if to not in TRANSITIONS[status]:
             raise Conflict(
@@ -262,14 +265,14 @@ def _approve_locked(
     unit disposed of first and no centre has confirmed it yet."""
     rule = rule or _market_rule(claim)
     terms = _accept_terms(claim, rule)
-    approve = {
+    approve: dict[str, Any] = {
         "actor_kind": actor_kind,
         "actor_id": actor_id,
         "note": note,
         "note_params": note_params,
         "fields": terms,
     }
-    if not rule.disposal_before_remedy:
+    if rule is None or not rule.disposal_before_remedy:  # None: _accept_terms has refused already
         claim_advance(claim=claim, path=[ClaimStatus.APPROVED], remedy_due=True, **approve)
     elif claim.disposal_confirmed_at is not None:
         # The unit was handed in before the approval: nothing left to wait for.
@@ -425,11 +428,13 @@ def _decide_recall(
 ) -> _Decision:
     """Which recall the claim falls under; every 400 before a 422, as the API promises."""
     coverage = batch_covering_serial(model=model, serial=serial, country=country) if serial else None
+    recall: Recall | CoveringRecall | None
     if coverage is not None:
         recall, rule = coverage.recall, coverage.market_rule
     else:
-        recall = recall_for_model_in_country(model=model, country=country)
-        rule = market_rule_get(recall=recall, country=country) if recall is not None else None
+        found = recall_for_model_in_country(model=model, country=country)
+        rule = market_rule_get(recall=found, country=country) if found is not None else None
+        recall = found
     if recall is None:
         raise _validation_error(
             "model_number",
@@ -437,7 +442,7 @@ def _decide_recall(
             % {"model": model.model_number, "country": country_label(country)},
         )
     offered = rule.remedies if rule else []
-    if remedy not in offered:
+    if rule is None or remedy not in offered:
         remedies = ", ".join(str(Remedy(code).label) for code in offered) or _("nothing yet")
         raise _validation_error(
             "remedy",
@@ -460,7 +465,7 @@ def _decide_recall(
                 "Claims under this recall closed on %(date)s. The unit is still dangerous: stop using it "
                 "and take it to a certified recycling centre."
             )
-            % {"date": formats.date_format(recall.claim_deadline, "DATE_FORMAT")},
+            % {"date": formats.date_format(cast(datetime.date, recall.claim_deadline), "DATE_FORMAT")},
         )
     if coverage is None and serial and not has_proof:
         raise Refused(
@@ -516,8 +521,10 @@ def _documents(
 def _flag_findings(claim: Claim, findings: list[fraud.Finding]) -> bool:
     """Flag the new claim and the earlier claims the findings implicate (locked in id order); True if
     the new claim was flagged."""
-    involved = {finding.claim_id for finding in findings} | {finding.related_claim_id for finding in findings}
-    others = involved - {claim.pk, None}
+    involved = {finding.claim_id for finding in findings} | {
+        finding.related_claim_id for finding in findings if finding.related_claim_id is not None
+    }
+    others = involved - {claim.pk}
     claims = {claim.pk: claim} | {
         other.pk: other for other in Claim.objects.select_for_update().filter(pk__in=others).order_by("pk")
     }
@@ -526,7 +533,7 @@ def _flag_findings(claim: Claim, findings: list[fraud.Finding]) -> bool:
             claim=claims[finding.claim_id],
             reason=finding.reason,
             detail=finding.detail,
-            related_claim=claims.get(finding.related_claim_id),
+            related_claim=claims.get(finding.related_claim_id) if finding.related_claim_id else None,
         )
     return any(finding.claim_id == claim.pk for finding in findings)
 
@@ -575,7 +582,7 @@ def claim_prepare(*, submission: ClaimSubmission) -> PreparedClaim:
     }
     if not serial and uploads[ClaimDocument.Kind.PROOF_OF_PURCHASE] is None:
         raise _validation_error("serial", _("Give the unit's serial number or attach a proof of purchase."))
-    cleaned = {
+    cleaned: dict[str, CleanUpload] = {
         kind: clean_upload(f, field=kind, unit_photo=kind == ClaimDocument.Kind.PRODUCT_PHOTO)
         for kind, f in uploads.items()
         if f is not None
@@ -623,7 +630,7 @@ def claim_create(*, prepared: PreparedClaim) -> SubmittedClaim:
 def claim_prepared_discard(*, prepared: PreparedClaim) -> None:
     """A prepared claim that will not be created leaves no file behind."""
     if not prepared.created:
-        _delete_stored([document.file.name for document in prepared.documents])
+        _delete_stored([document.file.name for document in prepared.documents if document.file.name])
 
 
 def _claim_insert(prepared: PreparedClaim) -> Claim:

@@ -54,13 +54,12 @@ class StaffAdminSite(admin.AdminSite):
     site_title = "Recall programme"
     index_title = "Claims, remedies and recycling"
 
-    @property
-    def login_form(self):
-        return StaffLoginForm if settings.STAFF_TWO_FACTOR else None
-
-    @property
-    def login_template(self):
-        return "admin/login_totp.html" if settings.STAFF_TWO_FACTOR else None
+    def login(self, request, extra_context=None):
+        # Read at each login, not at start-up: the setting is the process's (tests override it).
+        two_factor = settings.STAFF_TWO_FACTOR
+        self.login_form = StaffLoginForm if two_factor else None
+        self.login_template = "admin/login_totp.html" if two_factor else None
+        return super().login(request, extra_context)
 
     def has_permission(self, request) -> bool:
         verified = not settings.STAFF_TWO_FACTOR or request.user.is_verified()

@@ -7,6 +7,7 @@ class; the API's exception handler (``core.api``) and the pages give each kind i
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 
@@ -42,7 +43,7 @@ class Refused(ApplicationError):
     claims closed)."""
 
 
-def in_sentence(label: str) -> str:
+def in_sentence(label: str | Promise) -> str:
     """A choice label as it reads inside a sentence: "Needs review" in "a claim that is needs review".
 
     Only the first letter changes, so labels translated as adjectives or participles read well too.

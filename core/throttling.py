@@ -17,7 +17,7 @@ from rest_framework.throttling import SimpleRateThrottle
 class _PageThrottle(SimpleRateThrottle):
     def __init__(self, scope: str) -> None:
         self.scope = scope
-        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # read now: settings may have changed
+        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]  # read now: settings may have changed
         super().__init__()
 
     def get_cache_key(self, request, view) -> str:
@@ -27,6 +27,7 @@ class _PageThrottle(SimpleRateThrottle):
 def rate_limit_wait(request: HttpRequest, *, scope: str) -> int | None:
     """Count this request against ``scope``; the seconds to wait if it is over the rate, else None."""
     throttle = _PageThrottle(scope)
-    if throttle.allow_request(request, None):
+    # The throttle reads only the request's META and user, which a Django request has too.
+    if throttle.allow_request(request, None):  # type: ignore[arg-type]
         return None
     return max(1, math.ceil(throttle.wait() or 1))

@@ -38,6 +38,8 @@ class RecyclingFacility(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = RecyclingFacilityQuerySet.as_manager()
+    # Set on the facilities a nearest-centres search returns: kilometres from the point asked about.
+    distance_km: float | None = None
 
     class Meta:
         verbose_name_plural = "recycling facilities"

@@ -33,10 +33,12 @@ def facility_list_public(
     found = list(facilities.order_by("name", "pk"))
     if lat is None or lon is None:
         return found
-    located = [f for f in found if f.latitude is not None]
+    located = [f for f in found if f.latitude is not None and f.longitude is not None]
     for facility in located:
-        facility.distance_km = round(distance_km(lat, lon, facility.latitude, facility.longitude), 1)
-    return sorted(located, key=lambda f: f.distance_km) + [f for f in found if f.latitude is None]
+        facility.distance_km = round(
+            distance_km(lat, lon, facility.latitude or 0.0, facility.longitude or 0.0), 1
+        )
+    return sorted(located, key=lambda f: f.distance_km or 0.0) + [f for f in found if f not in located]
 
 
 def disposal_list_for_facility(*, facility: RecyclingFacility) -> QuerySet[DisposalConfirmation]:

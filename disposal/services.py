@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 CLOCK_SKEW = datetime.timedelta(minutes=10)
 
 # The timeline's note for each condition of a unit handed in: whole sentences, for translators.
-HANDED_IN_NOTES = {
+HANDED_IN_NOTES: dict[str, str] = {
     DisposalConfirmation.Condition.INTACT: gettext_noop("Handed in at %(facility)s (intact)."),
     DisposalConfirmation.Condition.DAMAGED: gettext_noop("Handed in at %(facility)s (damaged)."),
     DisposalConfirmation.Condition.SWOLLEN: gettext_noop("Handed in at %(facility)s (swollen)."),
@@ -82,7 +82,11 @@ def facility_create(
         raise ApplicationError("validation_error", _("A facility needs a name."))
     if (latitude is None) != (longitude is None):
         raise ApplicationError("validation_error", _("Give both latitude and longitude, or neither."))
-    if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+    if (
+        latitude is not None
+        and longitude is not None
+        and not (-90 <= latitude <= 90 and -180 <= longitude <= 180)
+    ):
         raise ApplicationError("validation_error", _("Latitude is -90..90 and longitude -180..180."))
     if not certifications:
         raise ApplicationError("validation_error", _("A facility needs at least one certification."))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 import functools
 from dataclasses import dataclass
+from typing import cast
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Field, Prefetch, QuerySet
 
 from .models import (
     BatchMarket,
@@ -146,7 +147,7 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
     if rule[0] is not None:
         # Raw rows carry the database's own types (SQLite: 0/1, floats): let the fields read them.
         values = {
-            column: MarketRule._meta.get_field(column).to_python(value)
+            column: cast(Field, MarketRule._meta.get_field(column)).to_python(value)
             for column, value in zip(_MARKET_RULE_COLUMNS, rule, strict=True)
         }
         market_rule = MarketRule(recall_id=recall.id, country=country, **values)

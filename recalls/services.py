@@ -236,7 +236,8 @@ class _SerialReader:
         return f"not a serial number of model {self.model.model_number}"
 
     def _csv_chunks(self, head: bytes) -> Iterator[bytes]:
-        text = io.TextIOWrapper(_Prepended(head, self.source), encoding="utf-8", errors="strict", newline="")
+        # _Prepended is a raw binary stream (readinto), which is all TextIOWrapper reads.
+        text = io.TextIOWrapper(_Prepended(head, self.source), encoding="utf-8", errors="strict", newline="")  # type: ignore[type-var]
         reader = csv.reader(text, dialect=_sniff_dialect(head))
         try:
             header = [h.strip().lower() for h in next(reader)]
@@ -334,7 +335,7 @@ def _insert_rows(batch: RecalledBatch, chunks: Iterator[bytes]) -> int:
     inserted = 0
     with connection.cursor() as cursor:
         for chunk in chunks:
-            cursor.executemany(sql, ((*ids, s) for s in chunk.decode().split("\n") if s))
+            cursor.executemany(sql, [(*ids, s) for s in chunk.decode().split("\n") if s])
             inserted += cursor.rowcount
     return inserted
 

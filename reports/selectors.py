@@ -131,8 +131,8 @@ def _batch_units(batch_pk: str, listed_serials: str) -> Expression:
         SerialRange.objects.filter(batch=OuterRef(batch_pk))
         .order_by()
         .values("batch")
-        .annotate(units=Sum(F("end") - F("start") + 1))
-        .values("units")
+        .annotate(range_units=Sum(F("end") - F("start") + 1))
+        .values("range_units")
     )
     return ExpressionWrapper(
         Coalesce(Subquery(ranged), 0) + F(listed_serials), output_field=BigIntegerField()
