@@ -145,7 +145,8 @@ def free_block(size: int, *, start: int | None = None) -> int | None:
 
 def delete_claims(claims) -> tuple[int, int, int, int]:
     """Events, gift cards, flags, then the claims (a gift card protects its claim), in chunks; the counts."""
-    from claims.models import Claim, ClaimEvent, ClaimFlag, GiftCard
+    from claims.models import Claim, ClaimEvent, ClaimFlag
+    from fulfilment.models import GiftCard
 
     ids = list(claims.values_list("pk", flat=True))
     counts = [0, 0, 0, 0]

@@ -14,7 +14,7 @@ lets it consume again and times it until all N are done:
 (1) no-op: N ``bench.noop_tasks.noop`` tasks, each adding one to a Redis counter;
 (2) gift cards: N approved gift-card claims of the demo recall ANKER-2025-06-A1263 (A1263, US, distinct
     serials from a free block of the demo range AH2306 0000000000-0000999999), one
-    ``claims.tasks.remedy_issue_task`` each on the ``remedies`` queue, timed until all N claims are
+    ``fulfilment.tasks.remedy_issue_task`` each on the ``remedies`` queue, timed until all N claims are
     fulfilled; the "fulfilled" e-mails they queue on ``notifications`` are timed too.
 
 It prints both rates and their ratio, checks that there is exactly one gift card per claim, counts the
@@ -73,7 +73,7 @@ from bench.noop_tasks import COUNTER_KEY, REDIS_URL_VARIABLE
 from bench.noop_tasks import NAME as NOOP_TASK
 
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/13"
-REMEDY_TASK = "claims.tasks.remedy_issue_task"
+REMEDY_TASK = "fulfilment.tasks.remedy_issue_task"
 CONCURRENCY = 2
 APPLICATION_NAME = "bench-fulfilment-worker"
 WORKER_ERROR = re.compile(r"ERROR/|CRITICAL/|^Traceback")
@@ -245,7 +245,8 @@ class CardCheck:
 def check_cards(ids: list[int]) -> CardCheck:
     from django.db.models import Count, Max, Min
 
-    from claims.models import ClaimEvent, GiftCard
+    from claims.models import ClaimEvent
+    from fulfilment.models import GiftCard
 
     cards = GiftCard.objects.filter(claim_id__in=ids)
     figures = cards.aggregate(

@@ -516,7 +516,8 @@ class Outcome:
 def outcome(load: Load) -> Outcome:
     from django.db.models import Count
 
-    from claims.models import ClaimEvent, ClaimFlag, GiftCard
+    from claims.models import ClaimEvent, ClaimFlag
+    from fulfilment.models import GiftCard
 
     claims = run_claims(load)
     cards = GiftCard.objects.filter(claim__in=claims).aggregate(

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import RecordAdmin, RecordInline
 from core.errors import ApplicationError
 
+from . import extensions
 from .labels import LabelCheck
 from .models import (
     Claim,
@@ -24,10 +25,7 @@ from .models import (
     ClaimFlag,
     ClaimStatus,
     DeliveryAttempt,
-    GiftCard,
     OutboxMessage,
-    Refund,
-    Replacement,
 )
 from .outbox import outbox_retry
 from .selectors import claims_sharing_contact
@@ -231,17 +229,9 @@ class ClaimAdmin(RecordAdmin):
 
     @admin.display(description="fulfilment")
     def fulfilment(self, claim: Claim) -> str:
-        card = GiftCard.objects.filter(claim=claim).first()
-        if card is not None:  # agents never see a full code
-            return f"Gift card {card.masked_code}, {card.amount} {card.currency}, {card.get_status_display().lower()}"
-        replacement = Replacement.objects.filter(claim=claim).select_related("model").first()
-        if replacement is not None:
-            tracking = replacement.tracking_number or "no tracking number yet"
-            return f"Replacement {replacement.model.model_number}: {replacement.get_shipping_status_display()}, {tracking}"
-        refund = Refund.objects.filter(claim=claim).first()
-        if refund is not None:
-            return f"Refund {refund.amount} {refund.currency}: {refund.get_payout_status_display()}"
-        return "-"
+        provider = extensions.fulfilment_line_for_agents.first()
+        line = provider(claim) if provider is not None else None
+        return line or "-"
 
     # -- counts per status ---------------------------------------------------------------------
 
@@ -382,59 +372,6 @@ class ClaimAdmin(RecordAdmin):
             "review_statuses": ["needs_review"],
         }
         return super().change_view(request, object_id, form_url, extra_context)
-
-
-@admin.register(GiftCard)
-class GiftCardAdmin(RecordAdmin):
-    list_display = ["masked_code", "claim", "amount", "currency", "status", "issued_at"]
-    list_filter = ["status", "currency"]
-    search_fields = ["=claim__reference"]
-    list_select_related = ["claim"]
-    fields = ["masked_code", "claim", "amount", "currency", "status", "issued_at", "redeemed_at"]
-    readonly_fields = fields
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(Replacement)
-class ReplacementAdmin(RecordAdmin):
-    list_display = [
-        "claim",
-        "model",
-        "ship_to_country",
-        "shipping_status",
-        "tracking_number",
-        "ordered_at",
-        "shipped_at",
-    ]
-    list_filter = ["shipping_status", "ship_to_country", "model"]
-    search_fields = ["=claim__reference", "=tracking_number"]
-    list_select_related = ["claim", "model"]
-    readonly_fields = [f.name for f in Replacement._meta.fields]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(Refund)
-class RefundAdmin(RecordAdmin):
-    list_display = [
-        "claim",
-        "amount",
-        "currency",
-        "payout_status",
-        "payout_reference",
-        "instructed_at",
-        "paid_at",
-    ]
-    list_filter = ["payout_status", "currency"]
-    search_fields = ["=claim__reference", "=payout_reference"]
-    list_select_related = ["claim"]
-    readonly_fields = [f.name for f in Refund._meta.fields]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class DeliveryAttemptInline(RecordInline):

@@ -11,5 +11,15 @@ from .models import Claim
 
 # Sections of text added to the "claim received" e-mail (the disposal app: the nearest centres).
 received_email_sections: Registry[Callable[[Claim], str]] = Registry("claims.received_email_sections")
+# The remedy issued: the API's ``fulfilment`` of a claim, and one line for agents (the fulfilment app).
+fulfilment_summary: Registry[Callable[[Claim], dict[str, Any] | None]] = Registry(
+    "claims.fulfilment_summary", single=True
+)
+fulfilment_line_for_agents: Registry[Callable[[Claim], str | None]] = Registry(
+    "claims.fulfilment_line_for_agents", single=True
+)
+# Erase a closed claim's personal data where a later app copied it (a replacement's shipping address);
+# called in the erasure's transaction.
+personal_data_erasers: Registry[Callable[[Claim], None]] = Registry("claims.personal_data_erasers")
 # How a claim's disposal is reported in its API answer (the disposal app knows the centres).
 disposal_status: Registry[Callable[[Claim], dict[str, Any]]] = Registry("claims.disposal_status", single=True)

@@ -8,15 +8,11 @@ _AGENT = [
     "view_claimdocument",
     "view_claimevent",
     "view_claimflag",
-    "view_giftcard",
-    "view_replacement",
 ]
 GRANTS: Grants = {
     SUPPORT_AGENT: _AGENT,
     SUPERVISOR: [
         *_AGENT,
-        "view_refund",
-        "export_refunds",
         "view_outboxmessage",
         "view_deliveryattempt",
         "retry_work",

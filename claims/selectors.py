@@ -6,10 +6,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from recalls.models import Remedy
-
 from . import extensions
-from .models import RELEASED_STATUSES, Claim, ClaimEvent, GiftCard, Refund, Replacement
+from .models import RELEASED_STATUSES, Claim, ClaimEvent
 
 
 def claims_sharing_contact(*, claim: Claim) -> QuerySet[Claim]:
@@ -31,32 +29,6 @@ def claim_disposal_status(*, claim: Claim) -> dict[str, Any]:
 
 
 def claim_fulfilment(*, claim: Claim) -> dict[str, Any] | None:
-    """What the customer received, once issued: the API's ``fulfilment``. One query, in the claim's remedy table."""
-    if claim.remedy == Remedy.GIFT_CARD:
-        card = GiftCard.objects.filter(claim=claim).first()
-        if card is not None:
-            return {
-                "type": "gift_card",
-                "code": card.display_code,
-                "amount": str(card.amount),
-                "currency": card.currency,
-            }
-    elif claim.remedy == Remedy.REPLACEMENT:
-        replacement = Replacement.objects.filter(claim=claim).select_related("model").first()
-        if replacement is not None:
-            return {
-                "type": "replacement",
-                "model_number": replacement.model.model_number,
-                "tracking_number": replacement.tracking_number or None,
-                "status": replacement.shipping_status,
-            }
-    else:
-        refund = Refund.objects.filter(claim=claim).first()
-        if refund is not None:
-            return {
-                "type": "refund",
-                "amount": str(refund.amount),
-                "currency": refund.currency,
-                "status": refund.payout_status,
-            }
-    return None
+    """What the customer received, once issued: the API's ``fulfilment`` (the fulfilment app knows)."""
+    provider = extensions.fulfilment_summary.first()
+    return provider(claim) if provider is not None else None

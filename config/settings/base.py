@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "recalls",
     "claims",
+    "fulfilment",
     "disposal",
     "reports",
 ]
@@ -243,8 +244,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # told otherwise); config/celery.py still drops broken or expired ones before each task.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_ROUTES = {
-    "claims.tasks.remedy_issue_task": {"queue": "remedies"},
-    "claims.tasks.remedies_sweep": {"queue": "remedies"},
+    "fulfilment.tasks.remedy_issue_task": {"queue": "remedies"},
+    "fulfilment.tasks.remedies_sweep": {"queue": "remedies"},
     "claims.tasks.outbox_deliver_task": {"queue": "notifications"},
     "claims.tasks.outbox_sweep_task": {"queue": "notifications"},
     "claims.tasks.claim_email": {"queue": "notifications"},
@@ -257,7 +258,7 @@ def _every(seconds: float, task: str) -> dict:
 
 
 CELERY_BEAT_SCHEDULE = {
-    "remedies-sweep": _every(60.0, "claims.tasks.remedies_sweep"),
+    "remedies-sweep": _every(60.0, "fulfilment.tasks.remedies_sweep"),
     "outbox-sweep": _every(60.0, "claims.tasks.outbox_sweep_task"),
     "idempotency-purge": _every(3600.0, "claims.tasks.idempotency_purge_task"),
     "orphaned-documents-sweep": _every(3600.0, "claims.tasks.documents_orphaned_sweep_task"),

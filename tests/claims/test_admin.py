@@ -3,9 +3,10 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from claims.models import ClaimFlag, ClaimStatus, GiftCard
-from claims.remedies import remedy_issue
+from claims.models import ClaimFlag, ClaimStatus
 from core.roles import SUPERVISOR, SUPPORT_AGENT
+from fulfilment.models import GiftCard
+from fulfilment.services import remedy_issue
 from tests.factories import ClaimFactory, attach_receipt, png_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_roles")]
@@ -34,7 +35,7 @@ def claim_for(us_recall):
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/claims/refund/",
+        "/admin/fulfilment/refund/",
         "/admin/disposal/recyclingfacility/",
         "/admin/recalls/recall/",
         "/admin/recalls/recalledbatch/",
@@ -48,7 +49,7 @@ def test_agent_cannot_open_refunds_facilities_or_recall_data(agent_client, url):
 
 def test_supervisor_can_open_them(client):
     client.force_login(staff("boss", SUPERVISOR))
-    for url in ["/admin/claims/refund/", "/admin/disposal/recyclingfacility/", "/admin/recalls/recall/"]:
+    for url in ["/admin/fulfilment/refund/", "/admin/disposal/recyclingfacility/", "/admin/recalls/recall/"]:
         assert client.get(url).status_code == 200
 
 
@@ -199,12 +200,12 @@ def test_agents_never_see_a_full_gift_card_code(agent_client, claim_for):
     card = GiftCard.objects.get(claim=claim)
     for url in [
         f"/admin/claims/claim/{claim.pk}/change/",
-        "/admin/claims/giftcard/",
-        f"/admin/claims/giftcard/{card.pk}/change/",
+        "/admin/fulfilment/giftcard/",
+        f"/admin/fulfilment/giftcard/{card.pk}/change/",
     ]:
         page = agent_client.get(url).content.decode()
         assert card.code not in page and card.display_code not in page
-    assert card.code[-4:] in agent_client.get("/admin/claims/giftcard/").content.decode()
+    assert card.code[-4:] in agent_client.get("/admin/fulfilment/giftcard/").content.decode()
     assert (
         claim.access_token_hash
         not in agent_client.get(f"/admin/claims/claim/{claim.pk}/change/").content.decode()

@@ -10,11 +10,12 @@ from django.core import mail
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from claims.models import Claim, ClaimStatus, GiftCard, OutboxMessage, Refund
+from claims.models import Claim, ClaimStatus, OutboxMessage
 from claims.outbox import outbox_deliver, outbox_retry, outbox_sweep
-from claims.remedies import remedies_sweep_due, remedy_issue
 from claims.services import claim_approve, claim_mark_for_review, claim_remedy_retry
 from disposal.services import disposal_confirm
+from fulfilment.models import GiftCard, Refund
+from fulfilment.services import remedies_sweep_due, remedy_issue
 from recalls.models import MarketRule
 from tests.claims.conftest import CLAIMS, bearer, claim_payload, recalled_serial, submit
 from tests.factories import ClaimFactory, facility_with_token
@@ -208,7 +209,7 @@ def test_a_failing_remedy_backs_off_and_is_dead_lettered(
     settings.RETRY_MAX_ATTEMPTS = 3
     claim = ClaimFactory(recall=us_recall, model=us_recall.models.get(), status=ClaimStatus.APPROVED)
     retry_times = []
-    with mock.patch("claims.tasks.remedy_issue", side_effect=RuntimeError("provider exploded")):
+    with mock.patch("fulfilment.tasks.remedy_issue", side_effect=RuntimeError("provider exploded")):
         for _ in range(3):
             due_now(claim)
             with django_capture_on_commit_callbacks(execute=True):
@@ -235,7 +236,7 @@ def test_a_failing_remedy_backs_off_and_is_dead_lettered(
 def test_claims_failing_forever_do_not_starve_newer_stuck_claims(
     us_recall, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr("claims.remedies.SWEEP_BATCH", 2)
+    monkeypatch.setattr("fulfilment.services.SWEEP_BATCH", 2)
     model = us_recall.models.get()
     failing = [ClaimFactory(recall=us_recall, model=model, status=ClaimStatus.APPROVED) for _ in range(2)]
     for claim in failing:
@@ -251,7 +252,7 @@ def test_claims_failing_forever_do_not_starve_newer_stuck_claims(
 def test_sweeps_are_scheduled_one_entry_per_job_with_an_expiry(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert {entry["task"] for entry in schedule.values()} >= {
-        "claims.tasks.remedies_sweep",
+        "fulfilment.tasks.remedies_sweep",
         "claims.tasks.outbox_sweep_task",
         "claims.tasks.idempotency_purge_task",
         "claims.tasks.documents_orphaned_sweep_task",

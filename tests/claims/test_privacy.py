@@ -5,7 +5,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 
 from claims.models import Claim, ClaimDocument, ClaimStatus
-from claims.remedies import remedy_issue
+from fulfilment.services import remedy_issue
 from reports.selectors import recall_report_rows
 from tests.factories import ClaimFactory
 

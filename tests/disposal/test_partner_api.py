@@ -3,8 +3,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from claims.models import ClaimEvent, ClaimFlag, ClaimStatus, GiftCard
+from claims.models import ClaimEvent, ClaimFlag, ClaimStatus
 from disposal.models import DisposalConfirmation
+from fulfilment.models import GiftCard
 from tests.factories import ClaimFactory, facility_with_token
 
 pytestmark = pytest.mark.django_db

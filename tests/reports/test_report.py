@@ -28,9 +28,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from claims.models import ClaimEvent, GiftCard, Refund, Replacement
+from claims.models import ClaimEvent
 from core.errors import ApplicationError
 from disposal.models import DisposalConfirmation
+from fulfilment.models import GiftCard, Refund, Replacement
 from reports.rendering import correction_chart
 from reports.selectors import MonthPoint, ReportRow, correction_rate_by_month, recall_report_rows
 from tests.factories import (

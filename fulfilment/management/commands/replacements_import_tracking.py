@@ -1,5 +1,5 @@
-from claims.ledger_csv import csv_apply
-from claims.remedies import replacement_mark_shipped
+from fulfilment.ledger_csv import csv_apply
+from fulfilment.services import replacement_mark_shipped
 
 from ._csvcommand import ImportCommand
 

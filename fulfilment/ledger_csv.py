@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
+from claims.models import ClaimStatus
 from core.errors import ApplicationError
 from core.spreadsheets import csv_writer
 
-from .models import ClaimStatus, Refund, Replacement
+from .models import Refund, Replacement
 
 REPLACEMENT_COLUMNS = ["reference", "model_number", "name", "address", "country", "ordered_at"]
 REFUND_COLUMNS = ["reference", "name", "email", "amount", "currency", "instructed_at"]

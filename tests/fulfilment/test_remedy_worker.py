@@ -8,14 +8,15 @@ import pytest
 import redis
 from django.db import connection
 
-from claims.models import Claim, ClaimEvent, ClaimStatus, GiftCard
+from claims.models import Claim, ClaimEvent, ClaimStatus
+from fulfilment.models import GiftCard
 from tests.factories import ClaimFactory
 from tests.workers import RedisServer, Worker, require_postgres_and_redis, sender, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-ISSUE = "claims.tasks.remedy_issue_task"
-SWEEP = "claims.tasks.remedies_sweep"
+ISSUE = "fulfilment.tasks.remedy_issue_task"
+SWEEP = "fulfilment.tasks.remedies_sweep"
 
 
 @pytest.fixture

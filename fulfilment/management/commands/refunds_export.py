@@ -1,4 +1,4 @@
-from claims.ledger_csv import REFUND_COLUMNS, refunds_open_rows
+from fulfilment.ledger_csv import REFUND_COLUMNS, refunds_open_rows
 
 from ._csvcommand import ExportCommand
 

@@ -1,10 +1,11 @@
 import pytest
 from django.core.management import call_command
 
-from claims.models import ClaimEvent, ClaimStatus, GiftCard, OutboxMessage, Refund, Replacement
-from claims.remedies import gift_card_check, gift_card_redeem, remedies_sweep_due, remedy_issue
+from claims.models import ClaimEvent, ClaimStatus, OutboxMessage
 from claims.services import claim_approve
 from core.errors import ApplicationError
+from fulfilment.models import GiftCard, Refund, Replacement
+from fulfilment.services import gift_card_check, gift_card_redeem, remedies_sweep_due, remedy_issue
 from tests.factories import ClaimFactory
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +137,7 @@ def test_sweep_finds_claims_whose_remedy_was_never_issued(claim_for, django_capt
 
 
 def test_sweep_task_requeues_lost_claims(claim_for, django_capture_on_commit_callbacks):
-    from claims.tasks import remedies_sweep
+    from fulfilment.tasks import remedies_sweep
 
     lost = claim_for(status=ClaimStatus.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):

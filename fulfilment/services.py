@@ -15,24 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from claims.dispatch import remedy_issue_after_commit
+from claims.models import REMEDY_DUE_STATUSES, Claim, ClaimEvent, ClaimStatus, OutboxMessage
+from claims.outbox import outbox_put
+from claims.recovery import attempts_exhausted, error_text, log_event, retry_at
+from claims.references import CROCKFORD, normalise_reference, random_crockford
+from claims.services import claim_advance, claim_lock, claim_transition
 from core.errors import ApplicationError, Conflict, NotFound, in_sentence
 from recalls.models import Remedy
 
-from .dispatch import remedy_issue_after_commit
-from .models import (
-    REMEDY_DUE_STATUSES,
-    Claim,
-    ClaimEvent,
-    ClaimStatus,
-    GiftCard,
-    OutboxMessage,
-    Refund,
-    Replacement,
-)
-from .outbox import outbox_put
-from .recovery import attempts_exhausted, error_text, log_event, retry_at
-from .references import CROCKFORD, normalise_reference, random_crockford
-from .services import claim_advance, claim_lock, claim_transition
+from .models import GiftCard, Refund, Replacement
 
 logger = logging.getLogger(__name__)
 Actor = ClaimEvent.Actor
@@ -337,3 +329,10 @@ def remedy_failure_record(*, claim_id: int, exc: BaseException) -> None:
     Claim.objects.filter(pk=claim_id).update(remedy_last_error=error_text(exc))
     reference = Claim.objects.filter(pk=claim_id).values_list("reference", flat=True).first()
     log_event(logger, "remedy.attempt_failed", logging.ERROR, claim=reference, error=error_text(exc))
+
+
+def replacement_erase_address(claim: Claim) -> None:
+    """A closed claim's personal data goes: the shipping name and address its replacement kept too."""
+    from claims.privacy import ERASED
+
+    Replacement.objects.filter(claim=claim).update(ship_to_name=ERASED, ship_to_address=ERASED)

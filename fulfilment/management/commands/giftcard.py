@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.remedies import gift_card_check, gift_card_redeem
 from core.errors import ApplicationError
+from fulfilment.services import gift_card_check, gift_card_redeem
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-from claims.ledger_csv import REPLACEMENT_COLUMNS, replacements_open_rows
+from fulfilment.ledger_csv import REPLACEMENT_COLUMNS, replacements_open_rows
 
 from ._csvcommand import ExportCommand
 

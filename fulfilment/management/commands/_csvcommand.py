@@ -3,8 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.ledger_csv import CsvApplyReport, csv_write
 from core.errors import ApplicationError
+from fulfilment.ledger_csv import CsvApplyReport, csv_write
 
 
 class ExportCommand(BaseCommand):

@@ -1,5 +1,5 @@
-from claims.ledger_csv import csv_apply
-from claims.remedies import refund_mark_paid
+from fulfilment.ledger_csv import csv_apply
+from fulfilment.services import refund_mark_paid
 
 from ._csvcommand import ImportCommand
 
