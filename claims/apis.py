@@ -6,8 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import error_responses
+from core.idempotency import idempotent_replay, idempotent_response, request_fingerprint
 
-from .idempotency import idempotent_replay, idempotent_response, request_fingerprint
 from .serializers import ClaimCreatedSerializer, ClaimCreateInputSerializer, ClaimSerializer
 from .services import (
     ClaimSubmission,

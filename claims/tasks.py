@@ -8,7 +8,8 @@ import contextlib
 
 from celery import shared_task
 
-from .idempotency import idempotency_records_purge
+from core.idempotency import idempotency_records_purge
+
 from .outbox import TransientDeliveryError, claim_email_owe, outbox_deliver, outbox_sweep
 from .privacy import documents_orphaned_delete
 

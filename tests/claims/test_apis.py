@@ -9,8 +9,9 @@ from django.db import connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimFlag, IdempotencyRecord, hash_token
+from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimFlag, hash_token
 from claims.services import claim_reject
+from core.models import IdempotencyRecord
 from tests.claims.conftest import (
     CLAIMS,
     NOT_RECALLED_SERIAL,

@@ -14,8 +14,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
-from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimFlag, IdempotencyRecord
+from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimFlag
 from claims.services import claim_lock
+from core.models import IdempotencyRecord
 from tests.claims.conftest import CLAIMS, claim_payload, recalled_serial, upload
 
 pytestmark = [
@@ -232,10 +233,12 @@ def test_consecutive_serials_racing_from_different_contacts_are_all_held(
 
     results = race(5, send)
 
-    # then each saw the ones before it: every claim is flagged. Serials 5000 and 5004 are more than two
-    # apart, so each may have come first in its own neighbourhood and been approved (and its remedy
-    # issued) before its neighbours came; every other claim waits for an agent.
+    # then each saw the ones before it: every claim is flagged. Serials 5000, 5002 and 5004 are not
+    # next to one another (NEIGHBOURING_SERIAL_DISTANCE is 1), so each may have come first in its own
+    # neighbourhood and been approved (and its remedy issued) before its neighbours came; 5001 and 5003
+    # wait for an agent whatever the order.
+    assert settings.NEIGHBOURING_SERIAL_DISTANCE == 1
     assert Counter(status for status, _ in results) == {201: 5}
     for claim in Claim.objects.all():
         assert claim.flags.filter(reason="neighbouring_serials").exists(), claim.reference
-    assert Claim.objects.filter(status="needs_review").count() >= 3
+    assert Claim.objects.filter(status="needs_review").count() >= 2

@@ -21,8 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError, Refused
-
+from .errors import ApplicationError, Refused
 from .models import IdempotencyRecord
 
 KEEP_FOR = timedelta(hours=24)
@@ -75,7 +74,7 @@ def _replay(record: IdempotencyRecord, key: str, fingerprint: str) -> tuple[int,
             "idempotency_key_reused",
             _("This Idempotency-Key was used with another request body."),
         )
-    return record.status_code, _unseal(key, record.sealed_body)
+    return record.status_code, _unseal(key, bytes(record.sealed_body))
 
 
 def _live_record(key_hash: str) -> IdempotencyRecord | None:
