@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin import RecordAdmin, RecordInline
+from core.admin_site import RecordAdmin, RecordInline
 from core.errors import ApplicationError
 
 from . import extensions
@@ -24,10 +24,7 @@ from .models import (
     ClaimEvent,
     ClaimFlag,
     ClaimStatus,
-    DeliveryAttempt,
-    OutboxMessage,
 )
-from .outbox import outbox_retry
 from .selectors import claims_sharing_contact
 from .services import claim_approve, claim_mark_for_review, claim_reject, claim_remedy_retry
 
@@ -372,49 +369,3 @@ class ClaimAdmin(RecordAdmin):
             "review_statuses": ["needs_review"],
         }
         return super().change_view(request, object_id, form_url, extra_context)
-
-
-class DeliveryAttemptInline(RecordInline):
-    model = DeliveryAttempt
-    fields = ["attempted_at", "status_code", "error"]
-    readonly_fields = fields
-
-
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(RecordAdmin):
-    """Messages owed outside (customers' e-mails, the gift-card provider's webhooks), with every attempt.
-    Filter on "Failed after all attempts" for the dead letters; a supervisor can send them again."""
-
-    list_display = [
-        "event_id",
-        "topic",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "created_at",
-        "delivered_at",
-    ]
-    list_filter = ["status", "topic"]
-    # The payload holds a gift-card code: shown to no one here.
-    fields = [
-        "event_id",
-        "topic",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "created_at",
-        "delivered_at",
-    ]
-    readonly_fields = fields
-    inlines = [DeliveryAttemptInline]
-    actions = ["retry_selected"]
-
-    @admin.action(description="Send the selected failed messages again", permissions=["retry"])
-    def retry_selected(self, request, queryset):
-        retried = outbox_retry(message_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{retried} failed message(s) queued again.", messages.SUCCESS)
-
-    def has_retry_permission(self, request) -> bool:
-        return request.user.has_perm(RETRY_PERMISSION)

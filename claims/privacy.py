@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.recovery import log_event
+
 from . import extensions
 from .models import (
     CLOSED_STATUSES,
@@ -20,7 +22,6 @@ from .models import (
     ClaimDocument,
     document_storage,
 )
-from .recovery import log_event
 
 logger = logging.getLogger(__name__)
 ERASED = "erased"

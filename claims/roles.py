@@ -13,8 +13,6 @@ GRANTS: Grants = {
     SUPPORT_AGENT: _AGENT,
     SUPERVISOR: [
         *_AGENT,
-        "view_outboxmessage",
-        "view_deliveryattempt",
         "retry_work",
     ],
 }

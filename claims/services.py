@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.errors import ApplicationError, Conflict, NotFound, Refused, in_sentence
+from core.recovery import log_event, retry_at
 from recalls.countries import country_label
 from recalls.models import MarketRule, ProductModel, Recall, Remedy
 from recalls.selectors import (
@@ -49,7 +50,6 @@ from .models import (
 )
 from .notifications import STATUS_EMAILS
 from .outbox import claim_email_owe
-from .recovery import log_event, retry_at
 from .references import new_access_token, new_claim_reference, normalise_reference
 from .uploads import CleanUpload, clean_upload
 

@@ -1,66 +1,51 @@
-"""Admin building blocks shared by the apps."""
+"""The kernel's records in the staff site: the outbox, with every delivery attempt."""
 
-from django.conf import settings
-from django.contrib import admin
-from django_otp import devices_for_user
-from django_otp.admin import OTPAdminAuthenticationForm
+from django.contrib import admin, messages
 
-
-class RecordAdmin(admin.ModelAdmin):
-    """Records that only the services and commands write: staff read them here, never add, edit or delete."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from .admin_site import RecordAdmin, RecordInline
+from .models import DeliveryAttempt, OutboxMessage
+from .outbox import outbox_retry
 
 
-class RecordInline(admin.TabularInline):
-    """A read-only list of a record's rows on its page."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+class DeliveryAttemptInline(RecordInline):
+    model = DeliveryAttempt
+    fields = readonly_fields = ("attempted_at", "status_code", "error")
 
 
-class StaffLoginForm(OTPAdminAuthenticationForm):
-    """Password and authenticator code on one page: each agent has one device (``enrol_totp``), so the
-    code is checked against it without asking which."""
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(RecordAdmin):
+    """Messages owed outside (customers' e-mails, the gift-card provider's webhooks), with every attempt.
+    Filter on "Failed after all attempts" for the dead letters; a supervisor can send them again."""
 
-    otp_error_messages = {
-        **OTPAdminAuthenticationForm.otp_error_messages,
-        "device_required": "This account has no authenticator yet: an administrator enrols it with "
-        "`manage.py enrol_totp`.",
-    }
+    list_display = [
+        "event_id",
+        "topic",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "topic"]
+    # The payload holds a gift-card code: shown to no one here.
+    fields = readonly_fields = (
+        "event_id",
+        "topic",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "delivered_at",
+    )
+    inlines = [DeliveryAttemptInline]
+    actions = ["retry_selected"]
 
-    def _chosen_device(self, user):
-        return super()._chosen_device(user) or next(devices_for_user(user, confirmed=True), None)
+    @admin.action(description="Send the selected failed messages again", permissions=["retry"])
+    def retry_selected(self, request, queryset):
+        retried = outbox_retry(message_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{retried} failed message(s) queued again.", messages.SUCCESS)
 
-
-class StaffAdminSite(admin.AdminSite):
-    """The support workspace. With ``STAFF_TWO_FACTOR`` (always on in production settings) staff sign in
-    with their password and a TOTP code (django-otp), and a session not verified by one is refused."""
-
-    site_header = "Recall programme: support workspace"
-    site_title = "Recall programme"
-    index_title = "Claims, remedies and recycling"
-
-    def login(self, request, extra_context=None):
-        # Read at each login, not at start-up: the setting is the process's (tests override it).
-        two_factor = settings.STAFF_TWO_FACTOR
-        self.login_form = StaffLoginForm if two_factor else None
-        self.login_template = "admin/login_totp.html" if two_factor else None
-        return super().login(request, extra_context)
-
-    def has_permission(self, request) -> bool:
-        verified = not settings.STAFF_TWO_FACTOR or request.user.is_verified()
-        return super().has_permission(request) and verified
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("core.retry_outboxmessage")

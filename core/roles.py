@@ -13,6 +13,9 @@ ROLES = (SUPPORT_AGENT, SUPERVISOR)
 
 Grants = dict[str, list[str]]  # role -> codenames of one app's permissions
 
+# The kernel's own: supervisors see the outbox and send dead letters again.
+GRANTS: Grants = {SUPERVISOR: ["view_outboxmessage", "view_deliveryattempt", "retry_outboxmessage"]}
+
 
 def _create_permissions(apps, app_label: str) -> None:
     from django.contrib.auth.management import create_permissions

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import RecordAdmin
+from core.admin_site import RecordAdmin
 
 from .models import DisposalConfirmation, FacilityCertification, RecyclingFacility
 

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from claims.models import Claim, ClaimEvent, ClaimFlag, ClaimStatus
-from claims.recovery import log_event
 from claims.references import normalise_reference
 from claims.services import claim_flag, claim_lock, claim_transition
 from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Refused
+from core.recovery import log_event
 from recalls.countries import is_country, normalise_country
 from recalls.selectors import batch_covering_serial
 from recalls.services import serial_require

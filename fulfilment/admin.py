@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from core.admin import RecordAdmin
+from core.admin_site import RecordAdmin
 
 from .models import GiftCard, Refund, Replacement
 

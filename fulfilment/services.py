@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from claims.dispatch import remedy_issue_after_commit
-from claims.models import REMEDY_DUE_STATUSES, Claim, ClaimEvent, ClaimStatus, OutboxMessage
-from claims.outbox import outbox_put
-from claims.recovery import attempts_exhausted, error_text, log_event, retry_at
+from claims.models import REMEDY_DUE_STATUSES, Claim, ClaimEvent, ClaimStatus
 from claims.references import CROCKFORD, normalise_reference, random_crockford
 from claims.services import claim_advance, claim_lock, claim_transition
 from core.errors import ApplicationError, Conflict, NotFound, in_sentence
+from core.models import OutboxMessage
+from core.outbox import PermanentDeliveryError, outbox_put, webhook_post
+from core.recovery import attempts_exhausted, error_text, log_event, retry_at
 from recalls.models import Remedy
 
 from .models import GiftCard, Refund, Replacement
@@ -336,3 +337,10 @@ def replacement_erase_address(claim: Claim) -> None:
     from claims.privacy import ERASED
 
     Replacement.objects.filter(claim=claim).update(ship_to_name=ERASED, ship_to_address=ERASED)
+
+
+def gift_card_webhook_deliver(message: OutboxMessage) -> int:
+    """The gift-card provider hears of each card issued, by an HMAC-signed webhook."""
+    if not settings.GIFT_CARD_WEBHOOK_URL:
+        raise PermanentDeliveryError("GIFT_CARD_WEBHOOK_URL is not set.")
+    return webhook_post(message, url=settings.GIFT_CARD_WEBHOOK_URL, secret=settings.GIFT_CARD_WEBHOOK_SECRET)

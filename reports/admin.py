@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from core.admin import RecordAdmin
+from core.admin_site import RecordAdmin
 from core.errors import ApplicationError
 from recalls.models import Recall
 

@@ -70,3 +70,23 @@ def test_each_role_grant_names_a_permission_that_exists(db):
                 )
             )
             assert set(codenames) <= known, (app_config.label, role, set(codenames) - known)
+
+
+def test_every_outbox_topic_has_its_delivery():
+    from core.models import OutboxMessage
+    from core.outbox import outbox_topics
+
+    assert outbox_topics() == {
+        OutboxMessage.Topic.CLAIM_EMAIL: "claims.outbox.claim_email_deliver",
+        OutboxMessage.Topic.GIFT_CARD_ISSUED: "fulfilment.services.gift_card_webhook_deliver",
+    }
+
+
+def test_the_fulfilment_app_fills_the_slots_claims_leaves_for_it():
+    from claims import extensions
+
+    assert extensions.fulfilment_summary.providers() == ["fulfilment.selectors.fulfilment_for_claim"]
+    assert extensions.fulfilment_line_for_agents.providers() == [
+        "fulfilment.selectors.fulfilment_line_for_agents"
+    ]
+    assert extensions.personal_data_erasers.providers() == ["fulfilment.services.replacement_erase_address"]

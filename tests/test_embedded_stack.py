@@ -117,14 +117,14 @@ def test_a_burst_of_claims_on_the_embedded_default_is_fulfilled_and_kills_nothin
             wait_for(
                 lambda: (
                     db.execute(
-                        "SELECT COUNT(*) FROM claims_outboxmessage WHERE status != 'delivered'"
+                        "SELECT COUNT(*) FROM core_outboxmessage WHERE status != 'delivered'"
                     ).fetchone()[0]
                     == 0
                 ),
                 timeout=120,
                 what="every e-mail delivered",
             )
-            mails = db.execute("SELECT COUNT(*) FROM claims_outboxmessage").fetchone()[0]
+            mails = db.execute("SELECT COUNT(*) FROM core_outboxmessage").fetchone()[0]
         assert cards == (CLAIMS, CLAIMS)  # one gift card per claim
         assert mails == 2 * CLAIMS  # received and fulfilled, once each
         assert len(list((tmp_path / "mail").iterdir())) >= 1

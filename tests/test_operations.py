@@ -68,7 +68,7 @@ def test_decisions_are_logged_with_the_claim_reference(
 def test_json_logs_carry_the_fields_as_keys():
     from pythonjsonlogger.json import JsonFormatter
 
-    from claims.recovery import log_event
+    from core.recovery import log_event
 
     records = []
     logger = logging.getLogger("tests.json")

@@ -246,8 +246,8 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_ROUTES = {
     "fulfilment.tasks.remedy_issue_task": {"queue": "remedies"},
     "fulfilment.tasks.remedies_sweep": {"queue": "remedies"},
-    "claims.tasks.outbox_deliver_task": {"queue": "notifications"},
-    "claims.tasks.outbox_sweep_task": {"queue": "notifications"},
+    "core.tasks.outbox_deliver_task": {"queue": "notifications"},
+    "core.tasks.outbox_sweep_task": {"queue": "notifications"},
     "claims.tasks.claim_email": {"queue": "notifications"},
 }
 
@@ -259,8 +259,8 @@ def _every(seconds: float, task: str) -> dict:
 
 CELERY_BEAT_SCHEDULE = {
     "remedies-sweep": _every(60.0, "fulfilment.tasks.remedies_sweep"),
-    "outbox-sweep": _every(60.0, "claims.tasks.outbox_sweep_task"),
-    "idempotency-purge": _every(3600.0, "claims.tasks.idempotency_purge_task"),
+    "outbox-sweep": _every(60.0, "core.tasks.outbox_sweep_task"),
+    "idempotency-purge": _every(3600.0, "core.tasks.idempotency_purge_task"),
     "orphaned-documents-sweep": _every(3600.0, "claims.tasks.documents_orphaned_sweep_task"),
 }
 # A due remedy not issued this long after it became due is queued again by the sweep; each further
@@ -337,7 +337,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logs and error reports ----------------------------------------------------------------------
-# Decisions are logged as one line each with their fields (claims.recovery.log_event): "plain" shows
+# Decisions are logged as one line each with their fields (core.recovery.log_event): "plain" shows
 # them as key=value, "json" (production's default) as keys of one JSON object per line.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {

@@ -40,7 +40,7 @@ def claim_for(us_recall):
         "/admin/recalls/recall/",
         "/admin/recalls/recalledbatch/",
         "/admin/recalls/productmodel/",
-        "/admin/claims/outboxmessage/",
+        "/admin/core/outboxmessage/",
     ],
 )
 def test_agent_cannot_open_refunds_facilities_or_recall_data(agent_client, url):
@@ -264,7 +264,7 @@ def test_agents_cannot_retry_remedies(agent_client, claim_for):
 def test_supervisor_sees_failed_messages_and_sends_them_again(
     client, claim_for, django_capture_on_commit_callbacks, mailoutbox
 ):
-    from claims.models import OutboxMessage
+    from core.models import OutboxMessage
 
     claim = claim_for()
     failed = OutboxMessage.objects.create(
@@ -275,11 +275,11 @@ def test_supervisor_sees_failed_messages_and_sends_them_again(
         last_error="ConnectionRefusedError: SMTP down",
     )
     client.force_login(staff("boss", SUPERVISOR))
-    page = client.get("/admin/claims/outboxmessage/", {"status__exact": "failed"}).content.decode()
+    page = client.get("/admin/core/outboxmessage/", {"status__exact": "failed"}).content.decode()
     assert "SMTP down" in page
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            "/admin/claims/outboxmessage/", {"action": "retry_selected", "_selected_action": [failed.pk]}
+            "/admin/core/outboxmessage/", {"action": "retry_selected", "_selected_action": [failed.pk]}
         )
     failed.refresh_from_db()
     assert failed.status == "delivered" and len(mailoutbox) == 1

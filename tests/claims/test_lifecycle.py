@@ -10,9 +10,10 @@ from django.core import mail
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from claims.models import Claim, ClaimStatus, OutboxMessage
-from claims.outbox import outbox_deliver, outbox_retry, outbox_sweep
+from claims.models import Claim, ClaimStatus
 from claims.services import claim_approve, claim_mark_for_review, claim_remedy_retry
+from core.models import OutboxMessage
+from core.outbox import outbox_deliver, outbox_retry, outbox_sweep
 from disposal.services import disposal_confirm
 from fulfilment.models import GiftCard, Refund
 from fulfilment.services import remedies_sweep_due, remedy_issue
@@ -253,8 +254,8 @@ def test_sweeps_are_scheduled_one_entry_per_job_with_an_expiry(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert {entry["task"] for entry in schedule.values()} >= {
         "fulfilment.tasks.remedies_sweep",
-        "claims.tasks.outbox_sweep_task",
-        "claims.tasks.idempotency_purge_task",
+        "core.tasks.outbox_sweep_task",
+        "core.tasks.idempotency_purge_task",
         "claims.tasks.documents_orphaned_sweep_task",
     }
     for entry in schedule.values():
@@ -335,7 +336,7 @@ def test_failed_deliveries_are_recorded_dead_lettered_and_retried(
         next_attempt_at=timezone.now(),
     )
     with mock.patch("claims.notifications.send_mail", side_effect=ConnectionRefusedError("SMTP down")):
-        from claims.outbox import TransientDeliveryError
+        from core.outbox import TransientDeliveryError
 
         with pytest.raises(TransientDeliveryError):
             outbox_deliver(message_id=message.pk)

@@ -183,7 +183,7 @@ def test_webhooks_and_their_duplicate_deliveries_reach_the_provider_once(
     from collections import Counter
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from claims.models import OutboxMessage
+    from core.models import OutboxMessage
 
     received = Counter()
 
@@ -217,7 +217,7 @@ def test_webhooks_and_their_duplicate_deliveries_reach_the_provider_once(
         for message in hooks:
             for _ in range(3):
                 client.send_task(
-                    "claims.tasks.outbox_deliver_task",
+                    "core.tasks.outbox_deliver_task",
                     kwargs={"message_id": message.pk, "attempt": 0},
                     queue="notifications",
                 )

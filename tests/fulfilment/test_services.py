@@ -1,9 +1,10 @@
 import pytest
 from django.core.management import call_command
 
-from claims.models import ClaimEvent, ClaimStatus, OutboxMessage
+from claims.models import ClaimEvent, ClaimStatus
 from claims.services import claim_approve
 from core.errors import ApplicationError
+from core.models import OutboxMessage
 from fulfilment.models import GiftCard, Refund, Replacement
 from fulfilment.services import gift_card_check, gift_card_redeem, remedies_sweep_due, remedy_issue
 from tests.factories import ClaimFactory
@@ -173,7 +174,7 @@ def test_gift_card_webhook_goes_through_the_outbox_signed(
     settings.GIFT_CARD_WEBHOOK_URL = f"http://127.0.0.1:{server.server_port}/hook"
     settings.GIFT_CARD_WEBHOOK_SECRET = "s3cret"
     try:
-        from claims.outbox import TransientDeliveryError, outbox_deliver
+        from core.outbox import TransientDeliveryError, outbox_deliver
 
         claim = claim_for(status=ClaimStatus.APPROVED)
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
