@@ -34,10 +34,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name='claim',
-            name='claim_postal_code',
-        ),
         migrations.AddField(
             model_name='claim',
             name='address_key',
@@ -92,30 +88,6 @@ class Migration(migrations.Migration):
             model_name='claimflag',
             name='reason',
             field=models.CharField(choices=[('duplicate_receipt', 'Receipt used on another claim'), ('duplicate_photo', 'Photo used on another claim'), ('many_claims_from_contact', 'Many claims from one e-mail or address'), ('neighbouring_serials', 'Neighbouring serials claimed by other contacts'), ('label_serial_differs', "The photo's label shows another serial"), ('serial_seen_elsewhere', 'Serial seen at a facility on another claim'), ('serial_not_recalled', 'Serial not in a recalled batch'), ('disposed_abroad', 'Handed in at a centre in another country')], max_length=32),
-        ),
-        migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['email_key'], name='claim_email_key'),
-        ),
-        migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['address_key'], name='claim_address_key'),
-        ),
-        migrations.AddIndex(
-            model_name='claimdocument',
-            index=models.Index(fields=['fingerprint_band_0'], name='document_fingerprint_0'),
-        ),
-        migrations.AddIndex(
-            model_name='claimdocument',
-            index=models.Index(fields=['fingerprint_band_1'], name='document_fingerprint_1'),
-        ),
-        migrations.AddIndex(
-            model_name='claimdocument',
-            index=models.Index(fields=['fingerprint_band_2'], name='document_fingerprint_2'),
-        ),
-        migrations.AddIndex(
-            model_name='claimdocument',
-            index=models.Index(fields=['fingerprint_band_3'], name='document_fingerprint_3'),
         ),
         migrations.RunPython(fill_contact_keys, migrations.RunPython.noop),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0010_fraud_checks'),
+        ('claims', '0010_fraud_checks_indexes'),
     ]
 
     operations = [
