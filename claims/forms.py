@@ -13,6 +13,7 @@ from recalls.countries import country_label
 from recalls.models import ProductModel, Remedy
 from recalls.selectors import recall_list_active
 
+from .serializers import ClaimCreateInputSerializer
 from .uploads import MAX_UPLOAD_BYTES
 
 # --- Words customers read ---------------------------------------------------------------------------
@@ -115,65 +116,81 @@ _UPLOAD_HELP = lazy(
 )()
 
 
+# The API's serializer is the one definition of a claim's input: its fields, which are required, how long
+# each may be. The page's form adds only what a person reads: labels, help and widgets.
+_CLAIM_INPUT = ClaimCreateInputSerializer().fields
+
+
+def _claim_field(name: str, field_class: type[forms.Field] = forms.CharField, **presentation) -> forms.Field:
+    spec = _CLAIM_INPUT[name]
+    limits: dict = {"required": spec.required}
+    if getattr(spec, "max_length", None) and issubclass(field_class, forms.CharField):
+        limits["max_length"] = spec.max_length
+    return field_class(**limits, **presentation)
+
+
 class ClaimForm(_RecallChoicesForm):
-    model_number = forms.ChoiceField(
-        label=_("Model number"), help_text=_("Printed on the unit's label, e.g. A1263.")
+    model_number = _claim_field(
+        "model_number",
+        forms.ChoiceField,
+        label=_("Model number"),
+        help_text=_("Printed on the unit's label, e.g. A1263."),
     )
-    serial = forms.CharField(
+    serial = _claim_field(
+        "serial",
         label=_("Serial number"),
-        max_length=64,
-        required=False,
         help_text=_(
             "As printed on the label. If you cannot read it, leave it empty and attach a proof of purchase."
         ),
         widget=forms.TextInput(attrs=_SERIAL_ATTRS),
     )
-    country = forms.ChoiceField(label=_("Country where you live"))
-    remedy = forms.ChoiceField(
+    country = _claim_field("country", forms.ChoiceField, label=_("Country where you live"))
+    remedy = _claim_field(
+        "remedy",
+        forms.ChoiceField,
         label=_("Remedy you choose"),
         choices=Remedy.choices,
         widget=forms.RadioSelect,
         help_text=_("The table above shows what is offered in your country."),
     )
-    name = forms.CharField(
-        label=_("Full name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
-    )
-    email = forms.EmailField(
+    name = _claim_field("name", label=_("Full name"), widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = _claim_field(
+        "email",
+        forms.EmailField,
         label=_("E-mail address"),
-        max_length=254,
         help_text=_("We write to you about your claim."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    phone = forms.CharField(
+    phone = _claim_field(
+        "phone",
         label=_("Phone number (optional)"),
-        max_length=40,
-        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )
-    address_line1 = forms.CharField(
-        label=_("Address"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "address-line1"})
+    address_line1 = _claim_field(
+        "address_line1", label=_("Address"), widget=forms.TextInput(attrs={"autocomplete": "address-line1"})
     )
-    address_line2 = forms.CharField(
+    address_line2 = _claim_field(
+        "address_line2",
         label=_("Address, second line (optional)"),
-        max_length=200,
-        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
     )
-    city = forms.CharField(
-        label=_("City"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+    city = _claim_field(
+        "city", label=_("City"), widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
     )
-    postal_code = forms.CharField(
-        label=_("Postal code"), max_length=20, widget=forms.TextInput(attrs={"autocomplete": "postal-code"})
+    postal_code = _claim_field(
+        "postal_code", label=_("Postal code"), widget=forms.TextInput(attrs={"autocomplete": "postal-code"})
     )
-    proof_of_purchase = forms.FileField(
+    proof_of_purchase = _claim_field(
+        "proof_of_purchase",
+        forms.FileField,
         label=_("Proof of purchase (receipt or invoice)"),
-        required=False,
         help_text=_UPLOAD_HELP,
         widget=forms.FileInput(attrs={"accept": _UPLOAD_ACCEPT}),
     )
-    product_photo = forms.FileField(
+    product_photo = _claim_field(
+        "product_photo",
+        forms.FileField,
         label=_("Photo of the unit's label"),
-        required=False,
         help_text=format_lazy(
             "{} {}",
             _("Required where the table above says so: write RECALLED on the unit first."),

@@ -429,3 +429,19 @@ def test_the_claim_received_email_speaks_the_language_of_the_form(
     assert "Hallo Ada Lovelace," in email.body
     assert "Hausmüll" in email.body
     assert f"/status/?reference={claim.reference}" in email.body
+
+
+def test_the_claim_form_takes_its_fields_and_limits_from_the_api_input(db):
+    from django import forms
+
+    from claims.forms import ClaimForm
+    from claims.serializers import ClaimCreateInputSerializer
+
+    api_fields = ClaimCreateInputSerializer().fields
+    form_fields = ClaimForm().fields
+
+    assert set(form_fields) == set(api_fields)
+    for name, spec in api_fields.items():
+        assert form_fields[name].required == spec.required, name
+        if not isinstance(form_fields[name], forms.ChoiceField):  # a choice's values come from the catalogue
+            assert getattr(form_fields[name], "max_length", None) == getattr(spec, "max_length", None), name
