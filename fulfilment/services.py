@@ -277,7 +277,9 @@ def _claim_with_remedy(reference: str, remedy: str) -> Claim:
     claim = claim_lock(claim_id=claim.pk)
     if claim.remedy != remedy:
         raise Conflict("wrong_remedy", _(_WRONG_REMEDY[claim.remedy]) % {"reference": claim.reference})
-    if claim.status != ClaimStatus.FULFILLING:
+    # Fulfilled: the same shipment or payout again is answered as done, another one is a conflict (the
+    # callers look at the record first).
+    if claim.status not in (ClaimStatus.FULFILLING, ClaimStatus.FULFILLED):
         raise Conflict(
             "invalid_transition",
             _("%(reference)s is %(status)s, not fulfilling.")
