@@ -165,3 +165,19 @@ def test_large_file_streams_in_constant_memory(us_recall, monkeypatch):
     small, large = peak_for(100_000, 0), peak_for(400_000, 1_000_000)
     assert large < small * 1.3
     assert large < 8 * 1024 * 1024
+
+
+@pytest.mark.parametrize("csv", [False, True])
+def test_a_file_past_the_first_mib_is_imported_whole_with_its_line_numbers(us_recall, csv):
+    # given a file of 1.4 MiB (the import reads 1 MiB at a time), a bad line just past the first MiB
+    lines = [f"AL2309{n:010d}" for n in range(85_000)]
+    first_past_a_mib = (1 << 20) // 17 + 3
+    lines[first_past_a_mib] = "bad line"
+    data = "\n".join(["serial", *lines] if csv else lines).encode()
+    assert len(data) > 1.3 * (1 << 20)
+
+    report = run_import(us_recall, data)
+
+    assert report.imported == 84_999
+    assert [r.line for r in report.rejected] == [first_past_a_mib + 1 + (1 if csv else 0)]
+    assert RecalledSerial.objects.filter(serial="AL23090000084999").exists()
