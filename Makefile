@@ -8,7 +8,7 @@ VAR_DIR ?= $(CURDIR)/var
 UV_VERSION := 0.13.8
 export PORT VAR_DIR
 
-.PHONY: run test install install-dev lock ocr browser lint migrate demo worker bench clean
+.PHONY: run test install install-dev lock mutation ocr browser lint migrate demo worker bench clean
 
 # Installs come from uv.lock: a fresh machine gets the versions the suite passed with (`make lock`
 # after changing the dependencies in pyproject.toml).
@@ -68,6 +68,11 @@ test: install-dev ocr browser lint
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== the catalogue and import tests again on the embedded SQLite database =="; \
 		env -u DATABASE_URL $(BIN)/pytest tests/recalls -q -p no:cacheprovider; fi
+
+## Mutation testing of the services and selectors (mutmut; slow: run it on its own). `mutmut results`
+## lists the surviving mutants, `mutmut show NAME` one of them.
+mutation: install-dev
+	$(BIN)/mutmut run
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
