@@ -226,9 +226,7 @@ class ClaimAdmin(RecordAdmin):
 
     @admin.display(description="fulfilment")
     def fulfilment(self, claim: Claim) -> str:
-        provider = extensions.fulfilment_line_for_agents.first()
-        line = provider(claim) if provider is not None else None
-        return line or "-"
+        return extensions.fulfilment_line_for_agents.ask(claim) or "-"
 
     # -- counts per status ---------------------------------------------------------------------
 

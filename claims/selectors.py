@@ -22,13 +22,11 @@ def claim_public_events(*, claim: Claim) -> QuerySet[ClaimEvent]:
 
 
 def claim_disposal_status(*, claim: Claim) -> dict[str, Any]:
-    provider = extensions.disposal_status.first()
-    if provider is not None:
-        return provider(claim)
-    return {"status": "pending", "facility": None, "confirmed_at": None}
+    return extensions.disposal_status.ask(
+        claim, default={"status": "pending", "facility": None, "confirmed_at": None}
+    )
 
 
 def claim_fulfilment(*, claim: Claim) -> dict[str, Any] | None:
     """What the customer received, once issued: the API's ``fulfilment`` (the fulfilment app knows)."""
-    provider = extensions.fulfilment_summary.first()
-    return provider(claim) if provider is not None else None
+    return extensions.fulfilment_summary.ask(claim)

@@ -8,7 +8,7 @@ it, so a test can check that every slot the project relies on is filled.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 F = TypeVar("F", bound=Callable)
 
@@ -30,11 +30,13 @@ class Registry(Generic[F]):
     def __iter__(self) -> Iterator[F]:
         return iter(list(self._providers))
 
-    def __bool__(self) -> bool:
-        return bool(self._providers)
-
     def first(self) -> F | None:
         return self._providers[0] if self._providers else None
+
+    def ask(self, *args: Any, default: Any = None) -> Any:
+        """The first provider's answer, or ``default`` where no app provides one."""
+        provider = self.first()
+        return provider(*args) if provider is not None else default
 
     def providers(self) -> list[str]:
         """Where each provider lives, as ``module.function``."""
