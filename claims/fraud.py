@@ -42,22 +42,23 @@ class Finding:
     related_claim_id: int | None = None
 
 
-def _serial_number(serial: str) -> tuple[str, int, int] | None:
-    """The serial as a prefix and the number its trailing digits make, with their count."""
+def _serial_number(claim: Claim) -> tuple[str, int, int, int] | None:
+    """The claim's serial as a prefix and the number its trailing digits make, with their count, and
+    the neighbour distance; None where the rule does not apply (no serial, no digits, switched off)."""
+    distance, serial = settings.NEIGHBOURING_SERIAL_DISTANCE, claim.serial
     digits = len(serial) - len(serial.rstrip("0123456789"))
-    if digits == 0:
+    if distance <= 0 or digits == 0:
         return None
-    return serial[:-digits], int(serial[-digits:]), digits
+    return serial[:-digits], int(serial[-digits:]), digits, distance
 
 
 def _neighbourhoods(claim: Claim) -> list[str]:
     """Lock keys such that two serials at most ``NEIGHBOURING_SERIAL_DISTANCE`` apart share one: the
     buckets (wider than twice the distance) of the number minus and plus the distance."""
-    distance = settings.NEIGHBOURING_SERIAL_DISTANCE
-    split = _serial_number(claim.serial) if claim.serial and distance > 0 else None
+    split = _serial_number(claim)
     if split is None:
         return []
-    prefix, number, digits = split
+    prefix, number, digits, distance = split
     bucket = 2 * distance + 1
     return sorted(
         {
@@ -172,11 +173,10 @@ def _many_claims_from_contact(claim: Claim) -> list[Finding]:
 def _neighbouring_serials(claim: Claim) -> list[Finding]:
     """Serials a few numbers apart, claimed within a day by different contacts: a farmer guessing the
     serials next to one they have seen. Both claims are held."""
-    distance = settings.NEIGHBOURING_SERIAL_DISTANCE
-    split = _serial_number(claim.serial) if claim.serial and distance > 0 else None
+    split = _serial_number(claim)
     if split is None:
         return []
-    prefix, number, digits = split
+    prefix, number, digits, distance = split
     low = prefix + str(max(number - distance, 0)).zfill(digits)
     high = prefix + str(min(number + distance, 10**digits - 1)).zfill(digits)
     # The same conditions as the one-open-claim-per-serial index, so the range is read from it.
