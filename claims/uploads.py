@@ -27,7 +27,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject
 
 from core.errors import ApplicationError
 
-from .labels import label_text
+from .labels import LABEL_READ_SIDE, label_text
 
 logger = logging.getLogger(__name__)
 
@@ -137,15 +137,17 @@ def clean_upload(upload: UploadedFile, *, field: str, unit_photo: bool = False) 
             content, drawn = _reencode_pdf(received, field)
             return CleanUpload(content, "application/pdf", digest, len(received), content_sha256=drawn)
         image, content_type = _decode_image(received, field)
+        content = _encode_image(image, content_type)
+        fingerprint, text = _read_unit_photo(image) if unit_photo else ("", None)
         return CleanUpload(
-            _encode_image(image, content_type),
+            content,
             content_type,
             digest,
             len(received),
             image.width,
             image.height,
-            fingerprint=_fingerprint(image) if unit_photo else "",
-            label_text=label_text(image) if unit_photo else None,
+            fingerprint=fingerprint,
+            label_text=text,
         )
 
 
@@ -186,13 +188,20 @@ def _encode_image(image: Image.Image, content_type: str) -> bytes:
     return out.getvalue()
 
 
-def _fingerprint(image: Image.Image) -> str:
-    """The picture's perceptual hash (DCT), which re-saving, resizing or a changed byte hardly moves."""
+def _read_unit_photo(image: Image.Image) -> tuple[str, str | None]:
+    """The photo's fingerprint and the text on its label, from one grey copy at reading size."""
     grey = image.convert("L")
-    grey.thumbnail((256, 256))
-    if ImageStat.Stat(grey).stddev[0] < _FLAT_PICTURE:
+    grey.thumbnail((LABEL_READ_SIDE, LABEL_READ_SIDE))
+    return _fingerprint(grey), label_text(grey)
+
+
+def _fingerprint(grey: Image.Image) -> str:
+    """The picture's perceptual hash (DCT), which re-saving, resizing or a changed byte hardly moves."""
+    small = grey.copy()
+    small.thumbnail((256, 256))
+    if ImageStat.Stat(small).stddev[0] < _FLAT_PICTURE:
         return ""
-    return str(imagehash.phash(grey))
+    return str(imagehash.phash(small))
 
 
 def _reencode_pdf(received: bytes, field: str) -> tuple[bytes, str]:
