@@ -45,6 +45,18 @@ def race(count: int, send) -> list[tuple[int, dict]]:
         return list(pool.map(one, range(count)))
 
 
+def race_numbered(numbers: range, send) -> list[tuple[int, dict]]:
+    """``race`` with a number of its own for each request (``send(client, number)``): a serial each."""
+    pending, lock = iter(numbers), threading.Lock()
+
+    def one(client):
+        with lock:
+            number = next(pending)
+        return send(client, number)
+
+    return race(len(numbers), one)
+
+
 def test_fifty_concurrent_claims_for_one_serial_make_one_claim(transactional_db, us_recall):
     # given fifty customers sending the same unit's serial at the same moment
     def send(client):
@@ -158,12 +170,8 @@ def test_claims_racing_with_one_receipt_are_all_flagged(transactional_db, us_rec
     slow_checks(monkeypatch, 0.5)
 
     receipt = image_bytes("PNG", size=(80, 60))
-    serials = iter(range(100, 200))
-    lock = threading.Lock()
 
-    def send(client):
-        with lock:
-            number = next(serials)
+    def send(client, number):
         payload = claim_payload(
             serial=recalled_serial(number),
             email=f"r{number}@example.com",
@@ -175,7 +183,7 @@ def test_claims_racing_with_one_receipt_are_all_flagged(transactional_db, us_rec
             format="multipart",
         )
 
-    results = race(6, send)
+    results = race_numbered(range(100, 106), send)
 
     # then each saw the ones before it: every claim with that receipt is flagged, and only the first,
     # which had no twin when it was decided, may have been approved (and fulfilled) before the others came
@@ -191,18 +199,14 @@ def test_claims_racing_from_one_e_mail_are_counted_against_each_other(
     # given six claims from one e-mail at the same moment, each transaction slow before it counts the others
 
     slow_checks(monkeypatch, 0.3)
-    serials = iter(range(300, 400))
-    lock = threading.Lock()
 
-    def send(client):
-        with lock:
-            number = next(serials)
+    def send(client, number):
         payload = claim_payload(
             serial=recalled_serial(number), email="farmer@example.com", address_line1=f"{number} Elm"
         )
         return client.post(CLAIMS, payload, format="json")
 
-    results = race(6, send)
+    results = race_numbered(range(300, 306), send)
 
     # then the one after the third saw three others, as it would have one by one, and held them all;
     # each claim is held once for it, whatever came after
@@ -220,18 +224,14 @@ def test_consecutive_serials_racing_from_different_contacts_are_all_held(
     # given five consecutive serials sent at the same moment, each with its own e-mail and address
     # (the farm that was paid five times within 3 seconds)
     slow_checks(monkeypatch, 0.3)
-    serials = iter(range(5000, 5005))
-    lock = threading.Lock()
 
-    def send(client):
-        with lock:
-            number = next(serials)
+    def send(client, number):
         payload = claim_payload(
             serial=recalled_serial(number), email=f"n{number}@example.com", address_line1=f"{number} Elm"
         )
         return client.post(CLAIMS, payload, format="json")
 
-    results = race(5, send)
+    results = race_numbered(range(5000, 5005), send)
 
     # then each saw the ones before it: every claim is flagged. Serials 5000, 5002 and 5004 are not
     # next to one another (NEIGHBOURING_SERIAL_DISTANCE is 1), so each may have come first in its own
