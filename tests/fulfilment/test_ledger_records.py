@@ -4,29 +4,12 @@ warehouse, finance or an auditor reads, pinned field by field."""
 import pytest
 
 from claims.models import ClaimEvent, ClaimStatus
-from claims.services import claim_approve
 from core.errors import Conflict, NotFound
 from fulfilment.models import GiftCard, Refund, Replacement
 from fulfilment.services import gift_card_redeem, refund_mark_paid, replacement_mark_shipped
 from tests.factories import ClaimFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def issued(us_recall, django_capture_on_commit_callbacks):
-    """A claim of the remedy asked for, approved and issued as far as it goes without the outside."""
-    us_recall.market_rules.filter(country="DE").update(disposal_before_remedy=False)
-    model = us_recall.models.get()
-
-    def make(remedy: str, country: str = "US"):
-        claim = ClaimFactory(recall=us_recall, model=model, country=country, remedy=remedy)
-        with django_capture_on_commit_callbacks(execute=True):
-            claim_approve(claim=claim, agent_id="agent-1")
-        claim.refresh_from_db()
-        return claim
-
-    return make
 
 
 def remedy_events(claim):
