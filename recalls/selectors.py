@@ -84,14 +84,8 @@ _MARKET_RULE_COLUMNS = [
 ]
 
 
-@functools.cache
-def _covering_sql(range_splits: int) -> str:
-    """One query for the hot path of every serial check and claim; built once per shape.
-
-    Written in SQL because building the same query with the ORM (a range condition per way of
-    splitting the serial into prefix and number) cost ten times the query itself.
-    """
-    tables = {
+def _tables() -> dict[str, str]:
+    return {
         "batch": RecalledBatch._meta.db_table,
         "recall": Recall._meta.db_table,
         "market": BatchMarket._meta.db_table,
@@ -99,9 +93,38 @@ def _covering_sql(range_splits: int) -> str:
         "serial": RecalledSerial._meta.db_table,
         "range": SerialRange._meta.db_table,
     }
+
+
+def _serial_in_batch(range_splits: int) -> str:
+    """The condition that batch ``b`` lists or ranges the serial; its parameters come from ``_serial_params``."""
+    tables = _tables()
     ranges = " OR ".join(
         ['(g.prefix = %s AND g.width = %s AND g."start" <= %s AND g."end" >= %s)'] * range_splits
     )
+    return f"""(
+        b.id IN (SELECT s.batch_id FROM {tables["serial"]} s WHERE s.model_id = %s AND s.serial = %s)
+        {f"OR b.id IN (SELECT g.batch_id FROM {tables['range']} g WHERE {ranges})" if range_splits else ""}
+    )"""  # noqa: S608 - table names are the models' own; every value is a parameter
+
+
+def _serial_params(model: ProductModel, serial: str) -> tuple[int, list]:
+    """How many ways the serial reads as a prefix and a number, and the condition's parameters."""
+    digits = len(serial) - len(serial.rstrip("0123456789"))
+    params: list = [model.pk, serial]
+    for width in range(1, digits + 1):  # every way to read the serial as a prefix and ``width`` digits
+        number = int(serial[-width:])
+        params += [serial[:-width], width, number, number]
+    return digits, params
+
+
+@functools.cache
+def _covering_sql(range_splits: int) -> str:
+    """One query for the hot path of every serial check and claim; built once per shape.
+
+    Written in SQL because building the same query with the ORM (a range condition per way of
+    splitting the serial into prefix and number) cost ten times the query itself.
+    """
+    tables = _tables()
     rule_columns = ", ".join(f"mr.{c}" for c in _MARKET_RULE_COLUMNS)
     return f"""
         SELECT b.id, r.id, r.code, r.title, r.is_demo, r.claim_deadline, {rule_columns}
@@ -109,12 +132,22 @@ def _covering_sql(range_splits: int) -> str:
         JOIN {tables["recall"]} r ON r.id = b.recall_id
         JOIN {tables["market"]} m ON m.batch_id = b.id
         LEFT JOIN {tables["rule"]} mr ON mr.recall_id = r.id AND mr.country = m.country
-        WHERE b.model_id = %s AND r.active = %s AND m.country = %s AND (
-            b.id IN (SELECT s.batch_id FROM {tables["serial"]} s WHERE s.model_id = %s AND s.serial = %s)
-            {f"OR b.id IN (SELECT g.batch_id FROM {tables['range']} g WHERE {ranges})" if range_splits else ""}
-        )
+        WHERE b.model_id = %s AND r.active = %s AND m.country = %s AND {_serial_in_batch(range_splits)}
         ORDER BY r.announced_on DESC, r.id DESC
         LIMIT 1
+    """  # noqa: S608 - table names are the models' own; every value is a parameter
+
+
+@functools.cache
+def _elsewhere_sql(range_splits: int) -> str:
+    tables = _tables()
+    return f"""
+        SELECT DISTINCT r.code, m.country, r.announced_on, r.id
+        FROM {tables["batch"]} b
+        JOIN {tables["recall"]} r ON r.id = b.recall_id
+        JOIN {tables["market"]} m ON m.batch_id = b.id
+        WHERE b.model_id = %s AND r.active = %s AND m.country <> %s AND {_serial_in_batch(range_splits)}
+        ORDER BY r.announced_on DESC, r.id DESC, m.country
     """  # noqa: S608 - table names are the models' own; every value is a parameter
 
 
@@ -124,14 +157,9 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
     ``serial`` must be normalised. A batch sold elsewhere does not cover the unit, even if the same
     model and serial are recalled there (the Japan-only recall covers Japanese batches only).
     """
-    # Every way to read the serial as a prefix followed by a number of ``width`` digits.
-    digits = len(serial) - len(serial.rstrip("0123456789"))
-    range_params: list = []
-    for width in range(1, digits + 1):
-        number = int(serial[-width:])
-        range_params += [serial[:-width], width, number, number]
+    splits, serial_params = _serial_params(model, serial)
     with connection.cursor() as cursor:
-        cursor.execute(_covering_sql(digits), [model.pk, True, country, model.pk, serial, *range_params])
+        cursor.execute(_covering_sql(splits), [model.pk, True, country, *serial_params])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -152,6 +180,29 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
         }
         market_rule = MarketRule(recall_id=recall.id, country=country, **values)
     return Coverage(batch_id=batch_id, recall=recall, market_rule=market_rule)
+
+
+@dataclass(frozen=True)
+class RecalledElsewhere:
+    """A recall whose batches cover the unit in other countries than the one asked about."""
+
+    recall: str
+    countries: tuple[str, ...]
+
+
+def recalls_covering_elsewhere(*, model: ProductModel, serial: str, country: str) -> list[RecalledElsewhere]:
+    """The active recalls that cover this unit outside ``country``, latest first, with those countries.
+
+    A unit bought abroad, or whose owner moved, is physically one of the recalled ones: the customer
+    must hear that it is dangerous even where no claim can be made for it."""
+    splits, serial_params = _serial_params(model, serial)
+    with connection.cursor() as cursor:
+        cursor.execute(_elsewhere_sql(splits), [model.pk, True, country, *serial_params])
+        rows = cursor.fetchall()
+    countries: dict[str, list[str]] = {}
+    for code, other_country, _announced_on, _recall_id in rows:
+        countries.setdefault(code, []).append(other_country)
+    return [RecalledElsewhere(recall=code, countries=tuple(found)) for code, found in countries.items()]
 
 
 def recall_for_model_in_country(*, model: ProductModel, country: str) -> Recall | None:

@@ -45,6 +45,11 @@ class SerialCheckInputSerializer(serializers.Serializer):
     country = serializers.CharField(max_length=8)
 
 
+class RecalledElsewhereSerializer(serializers.Serializer):
+    recall = serializers.CharField(help_text="The code of a recall that covers this unit in other countries.")
+    countries = serializers.ListField(child=serializers.CharField(), help_text="ISO 3166-1 alpha-2 codes.")
+
+
 class SerialCheckOutputSerializer(serializers.Serializer):
     recalled = serializers.BooleanField()
     recall = serializers.CharField(source="recall.code", allow_null=True, default=None)
@@ -53,4 +58,9 @@ class SerialCheckOutputSerializer(serializers.Serializer):
     remedies = serializers.ListField(child=serializers.ChoiceField(choices=Remedy.choices))
     claims_open = serializers.BooleanField(
         help_text="False once the recall's claim deadline has passed: the unit is still dangerous."
+    )
+    recalled_elsewhere = RecalledElsewhereSerializer(
+        many=True,
+        help_text="Recalls covering this unit in other countries when it is not recalled in the country "
+        "asked: it is one of the recalled units all the same, and should not be used.",
     )

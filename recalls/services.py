@@ -18,7 +18,13 @@ from core.errors import ApplicationError
 
 from .countries import is_country, normalise_country
 from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial
-from .selectors import CoveringRecall, batch_covering_serial, product_model_get
+from .selectors import (
+    CoveringRecall,
+    RecalledElsewhere,
+    batch_covering_serial,
+    product_model_get,
+    recalls_covering_elsewhere,
+)
 from .serials import MAX_SERIAL_LENGTH, SERIAL_CHARACTERS, normalise_serial
 
 # --- Eligibility ----------------------------------------------------------------------------------
@@ -32,6 +38,8 @@ class SerialCheck:
     country: str
     recall: CoveringRecall | None = None
     market_rule: MarketRule | None = None
+    # Not recalled here, but one of the units recalled in other countries: still dangerous.
+    recalled_elsewhere: tuple[RecalledElsewhere, ...] = ()
 
     @property
     def remedies(self) -> list[str]:
@@ -88,7 +96,14 @@ def serial_check(*, model_number: str, serial: str, country: str) -> SerialCheck
     normalised = serial_require(model=model, serial=serial)
     coverage = batch_covering_serial(model=model, serial=normalised, country=country)
     if coverage is None:
-        return SerialCheck(recalled=False, model=model, serial=normalised, country=country)
+        elsewhere = recalls_covering_elsewhere(model=model, serial=normalised, country=country)
+        return SerialCheck(
+            recalled=False,
+            model=model,
+            serial=normalised,
+            country=country,
+            recalled_elsewhere=tuple(elsewhere),
+        )
     return SerialCheck(
         recalled=True,
         model=model,

@@ -33,6 +33,7 @@ def test_serial_check_recalled(api, us_recall):
         "serial": "AH23060000000042",
         "remedies": ["replacement", "gift_card"],
         "claims_open": True,
+        "recalled_elsewhere": [],
     }
 
 
@@ -48,7 +49,18 @@ def test_serial_check_not_recalled(api, us_recall):
         "serial": "AH23070000000042",
         "remedies": [],
         "claims_open": False,
+        "recalled_elsewhere": [],
     }
+
+
+def test_serial_check_of_a_unit_recalled_in_other_countries_says_where(api, us_recall):
+    response = api.post(
+        CHECK, {"model_number": "A1263", "serial": "AH23060000000042", "country": "JP"}, format="json"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["recalled"], body["recall"], body["claims_open"]) == (False, None, False)
+    assert body["recalled_elsewhere"] == [{"recall": us_recall.code, "countries": ["DE", "US"]}]
 
 
 @pytest.mark.parametrize(

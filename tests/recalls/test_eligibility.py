@@ -74,6 +74,38 @@ def test_batch_not_sold_in_the_country_does_not_cover_it(us_recall):
     assert not serial_check(model_number="A1263", serial="AH23060000000042", country="JP").recalled
 
 
+def test_a_unit_recalled_only_abroad_is_said_to_be_recalled_elsewhere(us_recall):
+    """Not claimable where its owner lives now, but physically one of the recalled units."""
+    japan = MarketRuleFactory(
+        country="JP", offers_gift_card=False, recall__announced_on=datetime.date(2025, 10, 21)
+    )
+    jp_batch = RecalledBatchFactory(recall=japan.recall, model=us_recall.models.get(), markets=["JP", "KR"])
+    SerialRangeFactory(batch=jp_batch, prefix="AJ2310", start=0, end=199_999)
+
+    moved = serial_check(model_number="A1263", serial="AJ23100000000042", country="US")
+    assert (moved.recalled, moved.claims_open, moved.remedies) == (False, False, [])
+    assert [(e.recall, e.countries) for e in moved.recalled_elsewhere] == [(japan.recall.code, ("JP", "KR"))]
+
+    # Recalled here and in other countries: the recall here is the answer, nothing "elsewhere".
+    assert (
+        serial_check(model_number="A1263", serial="AJ23100000000042", country="JP").recalled_elsewhere == ()
+    )
+    # The US/DE batch, checked from Japan: both other markets, once each.
+    from_japan = serial_check(model_number="A1263", serial="AH23060000000042", country="JP")
+    assert [(e.recall, e.countries) for e in from_japan.recalled_elsewhere] == [
+        (us_recall.code, ("DE", "US"))
+    ]
+    # A unit recalled nowhere, and one of an ended recall, are recalled nowhere else either.
+    assert (
+        serial_check(model_number="A1263", serial="AX00000000000001", country="US").recalled_elsewhere == ()
+    )
+    japan.recall.active = False
+    japan.recall.save()
+    assert (
+        serial_check(model_number="A1263", serial="AJ23100000000042", country="US").recalled_elsewhere == ()
+    )
+
+
 def test_inactive_recall_covers_nothing(us_recall):
     us_recall.active = False
     us_recall.save()
