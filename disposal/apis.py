@@ -65,6 +65,12 @@ class FacilityListApi(generics.ListAPIView):
             OpenApiParameter("country", str, description="ISO 3166-1 alpha-2"),
             OpenApiParameter("lat", float, description="Latitude, with lon: nearest first"),
             OpenApiParameter("lon", float, description="Longitude, with lat"),
+            OpenApiParameter(
+                "city",
+                str,
+                description="A city in `country` (placed with an offline gazetteer): nearest first. "
+                "Ignored when lat and lon are given.",
+            ),
         ],
         responses={200: FacilitySerializer(many=True), **error_responses(400, 404, 429)},
         summary="Certified recycling centres that accept lithium-ion batteries",

@@ -5,10 +5,26 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from claims.models import Claim
+from core.errors import ApplicationError
 
 from .models import DisposalConfirmation, FacilityCertification, RecyclingFacility
+from .places import city_place
+
+
+class PlaceUnknown(ApplicationError):
+    """The gazetteer knows no city of this name in this country (a 400 on ``city``)."""
+
+    def __init__(self, city: str, country: str | None) -> None:
+        message = (
+            _("No city called %(city)s is known in %(country)s.") % {"city": city, "country": country}
+            if country
+            else _("A city needs its country.")
+        )
+        super().__init__("validation_error", _("The request has invalid fields."), fields={"city": [message]})
+
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -22,9 +38,21 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def facility_list_public(
-    *, country: str | None = None, lat: float | None = None, lon: float | None = None
+    *,
+    country: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    city: str | None = None,
 ) -> list[RecyclingFacility]:
-    """Certified facilities that accept lithium-ion; nearest first when a position is given."""
+    """Certified facilities that accept lithium-ion; nearest first when a position or a city is given
+    (a city is placed in ``country``; ``PlaceUnknown`` if the gazetteer has no such city)."""
+    if city and lat is None:
+        if not country:
+            raise PlaceUnknown(city, country)
+        place = city_place(city=city, country=country)
+        if place is None:
+            raise PlaceUnknown(city, country)
+        lat, lon = place.latitude, place.longitude
     facilities: QuerySet[RecyclingFacility] = RecyclingFacility.objects.certified().prefetch_related(
         Prefetch("certifications", queryset=FacilityCertification.objects.order_by("-expires_on"))
     )
@@ -39,6 +67,14 @@ def facility_list_public(
             distance_km(lat, lon, facility.latitude or 0.0, facility.longitude or 0.0), 1
         )
     return sorted(located, key=lambda f: f.distance_km or 0.0) + [f for f in found if f not in located]
+
+
+def facilities_near_claim(claim: Claim, *, limit: int = 3) -> list[RecyclingFacility]:
+    """The centres nearest the customer's city (alphabetical in the country if the city is unknown)."""
+    try:
+        return facility_list_public(country=claim.country, city=claim.city)[:limit]
+    except PlaceUnknown:
+        return facility_list_public(country=claim.country)[:limit]
 
 
 def disposal_list_for_facility(*, facility: RecyclingFacility) -> QuerySet[DisposalConfirmation]:
@@ -57,7 +93,7 @@ def disposal_status_for_claim(claim: Claim) -> dict[str, Any]:
 
 
 def nearest_facilities_email_section(claim: Claim) -> str:
-    facilities = facility_list_public(country=claim.country)[:3]
+    facilities = facilities_near_claim(claim)
     return render_to_string(
         "disposal/email/nearest_facilities.txt", {"facilities": facilities, "claim": claim}
     )

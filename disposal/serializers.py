@@ -47,6 +47,7 @@ class FacilityQuerySerializer(serializers.Serializer):
     country = serializers.CharField(max_length=2, min_length=2, required=False)
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
     lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
+    city = serializers.CharField(max_length=100, required=False)
 
     def validate(self, attrs):
         if ("lat" in attrs) != ("lon" in attrs):

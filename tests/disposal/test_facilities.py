@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -32,6 +33,30 @@ def test_nearest_first_from_a_position(api):
     body = api.get(URL, {"lat": 52.40, "lon": 13.06}).json()  # Potsdam
     assert [f["name"] for f in body["results"]] == ["Berlin", "Hamburg", "Munich", "Unknown place"]
     assert 20 < body["results"][0]["distance_km"] < 40
+
+
+def test_nearest_first_from_a_city_in_any_of_its_spellings(api):
+    facility_with_token("Berlin centre", country="DE", latitude=52.52, longitude=13.40)
+    facility_with_token("Munich centre", country="DE", latitude=48.14, longitude=11.58)
+    facility_with_token("Cologne centre", country="DE", latitude=50.94, longitude=6.96)
+    for city in ("München", "munich", "MUENCHEN", "ミュンヘン"):
+        body = api.get(URL, {"country": "DE", "city": city}).json()
+        names = [f["name"] for f in body["results"]]
+        assert names == ["Munich centre", "Cologne centre", "Berlin centre"], city
+        assert [round(f["distance_km"], -1) for f in body["results"]] == [0, 460, 500]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"country": "DE", "city": "Atlantis"}, "No city called Atlantis is known in DE."),
+        ({"city": "Munich"}, "A city needs its country."),
+    ],
+)
+def test_a_city_that_cannot_be_placed_is_400_on_city(api, query, message):
+    response = api.get(URL, query)
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"city": [message]}
 
 
 @pytest.mark.parametrize(
@@ -100,3 +125,16 @@ def test_received_email_names_the_nearest_centres(us_recall, mailoutbox):
     body = mailoutbox[0].body
     assert "Springfield Battery Centre" in body
     assert "household trash" in body
+
+
+def test_the_e_mail_names_the_centres_nearest_the_customers_city_with_distances(us_recall, mailoutbox):
+    from claims.notifications import claim_email_send
+
+    us_recall.market_rules.filter(country="DE").update(disposal_before_remedy=False)
+    facility_with_token("Berlin centre", country="DE", latitude=52.52, longitude=13.40)
+    facility_with_token("Munich centre", country="DE", latitude=48.14, longitude=11.58)
+    claim = ClaimFactory(recall=us_recall, model=us_recall.models.get(), country="DE", city="München")
+    claim_email_send(claim_id=claim.pk, template="received")
+    body = mailoutbox[0].body
+    assert body.index("Munich centre") < body.index("Berlin centre")
+    assert re.search(r"Munich centre, .* \(0\.\d km\)\n- Berlin centre, .* \(50\d\.\d km\)", body)
