@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from core.registry import Registry
@@ -23,3 +24,19 @@ fulfilment_line_for_agents: Registry[Callable[[Claim], str | None]] = Registry(
 personal_data_erasers: Registry[Callable[[Claim], None]] = Registry("claims.personal_data_erasers")
 # How a claim's disposal is reported in its API answer (the disposal app knows the centres).
 disposal_status: Registry[Callable[[Claim], dict[str, Any]]] = Registry("claims.disposal_status", single=True)
+
+
+@dataclass(frozen=True)
+class NearestCentres:
+    """The certified centres a customer is sent to: ``near`` the city they are sorted from (empty if
+    none was given), ``city_unknown`` a city given that could not be placed."""
+
+    centres: Sequence[Any]  # each with name, address and distance_km (None when not sorted)
+    near: str = ""
+    city_unknown: str = ""
+
+
+# The centres nearest a city in a country, for the pages (the disposal app knows the centres).
+nearest_centres: Registry[Callable[[str, str], NearestCentres]] = Registry(
+    "claims.nearest_centres", single=True
+)

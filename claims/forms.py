@@ -104,6 +104,13 @@ class SerialCheckForm(_RecallChoicesForm):
         widget=forms.TextInput(attrs=_SERIAL_ATTRS),
     )
     country = forms.ChoiceField(label=_("Country where you live"))
+    city = forms.CharField(
+        label=_("Your town or city (optional)"),
+        required=False,
+        max_length=100,
+        help_text=_("To list the recycling centres nearest to you."),
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
 
 
 _UPLOAD_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
@@ -129,7 +136,23 @@ def _claim_field(name: str, field_class: type[forms.Field] = forms.CharField, **
     return field_class(**limits, **presentation)
 
 
+class _OfferedRemedyField(forms.ChoiceField):
+    """Shows the remedies the chosen market offers; any remedy passes here, so that the service, the
+    one place that knows what each market offers, answers one that is not."""
+
+    def valid_value(self, value) -> bool:
+        return value in Remedy.values
+
+
 class ClaimForm(_RecallChoicesForm):
+    """``remedies``: what the chosen market offers, each with its words and amount; None until a model
+    and a country are chosen."""
+
+    def __init__(self, *args, remedies: list[tuple[str, str]] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if remedies is not None:
+            self.fields["remedy"].choices = remedies
+
     model_number = _claim_field(
         "model_number",
         forms.ChoiceField,
@@ -147,11 +170,11 @@ class ClaimForm(_RecallChoicesForm):
     country = _claim_field("country", forms.ChoiceField, label=_("Country where you live"))
     remedy = _claim_field(
         "remedy",
-        forms.ChoiceField,
+        _OfferedRemedyField,
         label=_("Remedy you choose"),
         choices=Remedy.choices,
         widget=forms.RadioSelect,
-        help_text=_("The table above shows what is offered in your country."),
+        help_text=_("What your country's programme offers for this model."),
     )
     name = _claim_field("name", label=_("Full name"), widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = _claim_field(
@@ -193,7 +216,7 @@ class ClaimForm(_RecallChoicesForm):
         label=_("Photo of the unit's label"),
         help_text=format_lazy(
             "{} {}",
-            _("Required where the table above says so: write RECALLED on the unit first."),
+            _("Required where the programme says so above: write RECALLED on the unit first."),
             _UPLOAD_HELP,
         ),
         widget=forms.FileInput(attrs={"accept": _UPLOAD_ACCEPT}),

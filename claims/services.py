@@ -27,6 +27,7 @@ from recalls.selectors import (
     batch_covering_serial,
     market_rule_get,
     recall_for_model_in_country,
+    recalls_covering_elsewhere,
 )
 from recalls.services import country_require, product_model_require, serial_require
 
@@ -468,6 +469,19 @@ def _decide_recall(
             % {"date": formats.date_format(cast(datetime.date, recall.claim_deadline), "DATE_FORMAT")},
         )
     if coverage is None and serial and not has_proof:
+        elsewhere = recalls_covering_elsewhere(model=model, serial=serial, country=country)
+        if elsewhere:
+            countries = ", ".join(str(country_label(c)) for found in elsewhere for c in found.countries)
+            raise Refused(
+                "serial_not_recalled",
+                _(
+                    "This unit is one of those recalled in %(countries)s: stop using it now, it carries the "
+                    "same fire risk. It is not part of a recall for %(country)s, so send a proof of purchase "
+                    "with your claim and our support team will check it."
+                )
+                % {"countries": countries, "country": country_label(country)},
+                fields={"serial": [_("Recalled in other countries, not in this one.")]},
+            )
         raise Refused(
             "serial_not_recalled",
             _(

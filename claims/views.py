@@ -24,9 +24,15 @@ from core.errors import ApplicationError
 from core.throttling import rate_limit_wait
 from recalls.countries import country_label
 from recalls.models import MarketRule, Remedy
-from recalls.selectors import recall_list_active
+from recalls.selectors import (
+    market_rule_get,
+    product_model_get,
+    recall_for_model_in_country,
+    recall_list_active,
+)
 from recalls.services import serial_check
 
+from . import extensions
 from .forms import (
     EVENT_LABELS,
     STATUS_LABELS,
@@ -40,9 +46,13 @@ from .selectors import claim_disposal_status, claim_fulfilment, claim_public_eve
 from .services import ClaimSubmission, claim_cancel, claim_get_for_token, claim_submit
 from .voucher import voucher_png
 
+# The fire service, where the "what to do right now" box says to call it; 112 works across Europe and
+# on most mobile networks elsewhere.
+EMERGENCY_NUMBERS = {"US": "911", "CA": "911", "JP": "119"}
+
 # The claim just submitted from this browser: its reference, and its access token until shown once.
 SUBMITTED_SESSION_KEY = "claims.submitted"
-PREFILL_FIELDS = ("model_number", "serial", "country")
+PREFILL_FIELDS = ("model_number", "serial", "country", "city")
 
 
 def offer_lines(rule: MarketRule | None) -> list[str]:
@@ -87,6 +97,17 @@ def _active_recalls() -> list[dict[str, Any]]:
         {"recall": recall, "models": list(recall.models.all()), "markets": _markets(recall)}
         for recall in recall_list_active()
     ]
+
+
+def _safety(*, country: str, city: str = "") -> dict[str, Any]:
+    """What the "what to do right now" box needs: the fire service's number and the nearest centres."""
+    found = extensions.nearest_centres.ask(country, city)
+    return {
+        "emergency_number": EMERGENCY_NUMBERS.get(country, "112"),
+        "centres": found.centres if found else [],
+        "centres_near": found.near if found else "",
+        "centres_city_unknown": found.city_unknown if found else "",
+    }
 
 
 def _over_rate(request: HttpRequest, form, *, scope: str) -> int | None:
@@ -136,8 +157,11 @@ def index(request: HttpRequest) -> HttpResponse:
         elif not form.is_valid():
             status = 400
         else:
+            asked = form.cleaned_data
             try:
-                result = serial_check(**form.cleaned_data)
+                result = serial_check(
+                    model_number=asked["model_number"], serial=asked["serial"], country=asked["country"]
+                )
             except ApplicationError as error:
                 show_application_error(form, error)
                 status = status_for(error)
@@ -146,21 +170,55 @@ def index(request: HttpRequest) -> HttpResponse:
                     "model_number": result.model.model_number,
                     "serial": result.serial,
                     "country": result.country,
+                    **({"city": asked["city"]} if asked["city"] else {}),
                 }
                 context["result"] = {
                     "check": result,
                     "country": country_label(result.country),
                     "offers": offer_lines(result.market_rule),
+                    "elsewhere": [
+                        {
+                            "recall": elsewhere.recall,
+                            "countries": ", ".join(str(country_label(c)) for c in elsewhere.countries),
+                        }
+                        for elsewhere in result.recalled_elsewhere
+                    ],
                     "claim_url": f"{reverse('pages:claim')}?{urlencode(prefill)}",
                 }
+                if result.recalled or result.recalled_elsewhere:
+                    context.update(_safety(country=result.country, city=asked["city"]))
     return _render(request, "index.html", context, status=status, wait=wait)
+
+
+def _chosen_market(data) -> dict[str, Any] | None:
+    """The recall and market rule of the model and country chosen so far, or None until both are."""
+    model = product_model_get(model_number=data.get("model_number") or "")
+    country = (data.get("country") or "").upper()
+    if model is None or not country:
+        return None
+    recall = recall_for_model_in_country(model=model, country=country)
+    rule = market_rule_get(recall=recall, country=country) if recall is not None else None
+    if rule is None:
+        return None
+    return {
+        "recall": recall,
+        "model": model,
+        "rule": rule,
+        "country": country_label(country),
+        "remedies": [(remedy, line) for remedy, line in zip(rule.remedies, offer_lines(rule), strict=True)],
+    }
 
 
 @require_http_methods(["GET", "POST"])
 def claim_create(request: HttpRequest) -> HttpResponse:
+    """The claim form, in two steps without JavaScript: the model and country first (or both from the
+    serial check), then only that market's remedies, what happens next, and the rest of the claim."""
     status, wait = 200, None
+    data = request.POST if request.method == "POST" else request.GET
+    market = _chosen_market(data)
+    remedies = market["remedies"] if market else None
     if request.method == "POST":
-        form = ClaimForm(request.POST, request.FILES)
+        form = ClaimForm(request.POST, request.FILES, remedies=remedies)
         wait = _over_rate(request, form, scope="claims")
         if wait is not None:
             status = 429
@@ -180,10 +238,13 @@ def claim_create(request: HttpRequest) -> HttpResponse:
                 }
                 return redirect("pages:claim-submitted")
     else:
-        form = ClaimForm(initial={name: request.GET[name] for name in PREFILL_FIELDS if name in request.GET})
+        initial = {name: request.GET[name] for name in PREFILL_FIELDS if name in request.GET}
+        if remedies is not None and len(remedies) == 1:
+            initial["remedy"] = remedies[0][0]
+        form = ClaimForm(initial=initial, remedies=remedies)
     context = {
         "form": form,
-        "recalls": _active_recalls(),
+        "market": market,
         # Browsers never send a file input's file again: after an error the customer attaches it anew.
         "files_dropped": bool(request.FILES) and form.errors,
     }
@@ -207,6 +268,7 @@ def claim_submitted(request: HttpRequest) -> HttpResponse:
         "status_label": STATUS_LABELS.get(claim.status, claim.status),
         "remedy_label": claim.get_remedy_display(),
         "status_url": f"{reverse('pages:status')}?{urlencode({'reference': claim.reference})}",
+        **_safety(country=claim.country, city=claim.city),
     }
     return _render(request, "claim_submitted.html", context)
 
@@ -241,9 +303,12 @@ def _voucher_data_url(claim: Claim) -> str:
 def claim_status(request: HttpRequest) -> HttpResponse:
     """Reference and access token (always POSTed, never in a URL) show the claim; it can be cancelled."""
     claim, notice, status, wait = None, None, 200, None
+    confirm_cancel = False
     if request.method == "POST":
         form = StatusForm(request.POST)
-        cancelling = "cancel" in request.POST
+        # "Cancel my claim" asks first; only the confirmation's own button cancels.
+        cancelling = request.POST.get("cancel") == "confirmed"
+        confirm_cancel = request.POST.get("cancel") == "ask"
         wait = _over_rate(request, form, scope="claims" if cancelling else "public")
         if wait is not None:
             status = 429
@@ -279,6 +344,8 @@ def claim_status(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "claim": claim, "notice": notice}
     if claim is not None:
         disposal = claim_disposal_status(claim=claim)
+        if disposal["status"] == "pending":  # whatever the claim's status, a dangerous unit is at home
+            context.update(_safety(country=claim.country, city=claim.city))
         context.update(
             token=form.cleaned_data["token"],
             status_label=STATUS_LABELS.get(claim.status, claim.status),
@@ -287,7 +354,10 @@ def claim_status(request: HttpRequest) -> HttpResponse:
             timeline=_timeline(claim),
             disposal=disposal,
             fulfilment=_fulfilment(claim),
-            voucher=_voucher_data_url(claim) if disposal["status"] == "pending" else None,
+            voucher=_voucher_data_url(claim)
+            if disposal["status"] == "pending" and context.get("centres")
+            else None,
             can_cancel=ClaimStatus.CANCELLED in TRANSITIONS[claim.status],
+            confirm_cancel=confirm_cancel,
         )
     return _render(request, "status.html", context, status=status, wait=wait)

@@ -7,6 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from claims.extensions import NearestCentres
 from claims.models import Claim
 from core.errors import ApplicationError
 
@@ -69,12 +70,19 @@ def facility_list_public(
     return sorted(located, key=lambda f: f.distance_km or 0.0) + [f for f in found if f not in located]
 
 
-def facilities_near_claim(claim: Claim, *, limit: int = 3) -> list[RecyclingFacility]:
-    """The centres nearest the customer's city (alphabetical in the country if the city is unknown)."""
-    try:
-        return facility_list_public(country=claim.country, city=claim.city)[:limit]
-    except PlaceUnknown:
-        return facility_list_public(country=claim.country)[:limit]
+NEAREST_CENTRES = 3
+
+
+def nearest_centres(country: str, city: str = "") -> NearestCentres:
+    """The centres nearest ``city`` in ``country``; alphabetical in the country if the city is unknown."""
+    if city:
+        try:
+            return NearestCentres(
+                facility_list_public(country=country, city=city)[:NEAREST_CENTRES], near=city
+            )
+        except PlaceUnknown:
+            return NearestCentres(facility_list_public(country=country)[:NEAREST_CENTRES], city_unknown=city)
+    return NearestCentres(facility_list_public(country=country)[:NEAREST_CENTRES])
 
 
 def disposal_list_for_facility(*, facility: RecyclingFacility) -> QuerySet[DisposalConfirmation]:
@@ -93,7 +101,7 @@ def disposal_status_for_claim(claim: Claim) -> dict[str, Any]:
 
 
 def nearest_facilities_email_section(claim: Claim) -> str:
-    facilities = facilities_near_claim(claim)
+    facilities = nearest_centres(claim.country, claim.city).centres
     return render_to_string(
         "disposal/email/nearest_facilities.txt", {"facilities": facilities, "claim": claim}
     )

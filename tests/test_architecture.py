@@ -51,6 +51,7 @@ def test_the_disposal_app_fills_the_slots_claims_leaves_for_it():
     from claims import extensions
 
     assert extensions.disposal_status.providers() == ["disposal.selectors.disposal_status_for_claim"]
+    assert extensions.nearest_centres.providers() == ["disposal.selectors.nearest_centres"]
     assert extensions.received_email_sections.providers() == [
         "disposal.selectors.nearest_facilities_email_section"
     ]

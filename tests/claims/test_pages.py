@@ -13,6 +13,7 @@ from PIL import Image
 
 from claims.models import Claim, ClaimDocument, ClaimStatus
 from claims.views import SUBMITTED_SESSION_KEY
+from tests.factories import MarketRuleFactory, RecalledBatchFactory, SerialRangeFactory, facility_with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -132,10 +133,49 @@ def test_serial_check_is_rate_limited_per_client(client, us_recall, settings):
     assert client.get("/").status_code == 200  # the page itself is not counted
 
 
+def test_a_unit_recalled_only_abroad_is_not_shown_as_safe(client, us_recall):
+    japan = MarketRuleFactory(country="JP", offers_gift_card=False)
+    batch = RecalledBatchFactory(recall=japan.recall, model=us_recall.models.get(), markets=["JP"])
+    SerialRangeFactory(batch=batch, prefix="AJ2310", start=0, end=199_999)
+    page = text(client.get("/", {"model_number": "A1263", "serial": "AJ23100000000042", "country": "US"}))
+    assert "Your unit is one of the recalled units." in page
+    assert "not part of a recalled batch" not in page
+    assert "Stop using it now." in page
+    assert f"recall {japan.recall.code}, in Japan" in page
+    assert "Claim with a proof of purchase" in page
+    assert "<title>Recalled:" in page
+
+    claimed = text(submit(client, serial="AJ23100000000042"))
+    assert "This unit is one of those recalled in Japan (JP): stop using it now" in claimed
+    assert "send a proof of purchase" in claimed
+
+
+def test_the_result_comes_first_and_the_form_jumps_to_it(client, us_recall):
+    facility_with_token("Springfield centre", country="US", latitude=37.2, longitude=-93.3)
+    page = text(
+        client.get("/", {"model_number": "A1263", "serial": RECALLED, "country": "US", "city": "Springfield"})
+    )
+    assert page.index('id="result"') < page.index('id="check-title"') < page.index('id="recalls-title"')
+    assert page.index("What to do right now") < page.index("Claim your remedy")
+    assert "Springfield centre" in page and "nearest to Springfield first" in page
+    assert 'action="/#result"' in page
+    assert page.count("Stop using") == 1  # said once, in the box, not again in a general notice
+    assert "city=Springfield" in page  # the claim form is prefilled with it
+
+
+def test_an_error_leads_the_page_and_its_title(client, us_recall):
+    page = text(client.get("/", {"model_number": "A1263", "serial": "1", "country": "US"}))
+    assert "<title>Error:" in page
+    assert page.index("There is a problem") < page.index('id="check-title"')
+    page = text(submit(client, serial="XX-1"))
+    assert "<title>Error:" in page
+    assert page.index("There is a problem") < page.index('id="form-title"')
+
+
 # --- Claim form -----------------------------------------------------------------------------------
 
 
-def test_claim_form_shows_all_fields_and_remedies_per_country(client, us_recall):
+def test_claim_form_shows_all_fields_and_only_the_remedies_of_the_customers_country(client, us_recall):
     page = text(
         client.get("/claim/", {"model_number": "A1263", "serial": RECALLED_NORMALISED, "country": "DE"})
     )
@@ -146,9 +186,22 @@ def test_claim_form_shows_all_fields_and_remedies_per_country(client, us_recall)
     assert 'type="file" name="proof_of_purchase"' in page
     assert 'type="file" name="product_photo"' in page
     assert f'value="{RECALLED_NORMALISED}"' in page
-    assert '<option value="DE" selected>' in page
+    assert '<input type="hidden" name="country" value="DE">' in page
+    assert re.findall(r'name="remedy" value="(\w+)"', page) == ["replacement", "refund"]
     assert "Refund of 39.99 EUR" in page
-    assert "Gift card worth 40.00 USD" in page
+    assert "Gift card" not in page  # offered in the US only
+    assert "the remedy is issued once the centre confirms" in page  # Germany: disposal first
+    assert "TEST-RECALL" not in page.replace(us_recall.code, "")  # no other recall's table
+
+
+def test_claim_form_asks_for_the_model_and_country_first_without_javascript(client, us_recall):
+    page = text(client.get("/claim/"))
+    assert 'method="get"' in page and 'name="country"' in page and 'name="model_number"' in page
+    assert 'name="remedy"' not in page and 'name="email"' not in page
+    chosen = text(client.get("/claim/", {"model_number": "A1263", "country": "US"}))
+    assert re.findall(r'name="remedy" value="(\w+)"', chosen) == ["replacement", "gift_card"]
+    assert "Gift card worth 40.00 USD" in chosen and "Refund" not in chosen
+    assert "photo of the unit with the word RECALLED" not in chosen  # this test market asks for none
 
 
 def test_claim_success_shows_reference_and_token_once(client, us_recall):
@@ -201,7 +254,7 @@ def test_invalid_serial_is_shown_and_what_was_typed_is_kept(client, us_recall):
     assert 'value="XX-1"' in page
     assert 'value="Ada Lovelace"' in page
     assert 'value="12 Analytical Street"' in page
-    assert '<option value="US" selected>' in page
+    assert '<input type="hidden" name="country" value="US">' in page
     assert Claim.objects.count() == 0
 
 
@@ -232,6 +285,7 @@ def test_remedy_not_offered_names_what_is_offered(client, us_recall):
     response = submit(client, country="DE", remedy="gift_card")
     assert response.status_code == 400
     assert "In Germany (DE) this recall offers: Replacement unit, Refund." in text(response)
+    assert Claim.objects.count() == 0
 
 
 def test_form_errors_before_the_service(client, us_recall):
@@ -301,6 +355,7 @@ def test_status_with_the_right_token_shows_the_claim(client, us_recall):
 
 
 def test_status_shows_the_drop_off_voucher_inline(client, us_recall):
+    facility_with_token("Springfield centre", country="US", latitude=37.2, longitude=-93.3)
     token = submitted_token(client)
     claim = Claim.objects.get()
     page = text(client.post("/status/", {"reference": claim.reference, "token": token}))
@@ -308,6 +363,25 @@ def test_status_shows_the_drop_off_voucher_inline(client, us_recall):
     voucher = Image.open(io.BytesIO(base64.b64decode(encoded)))
     assert voucher.format == "PNG"
     assert f'download="voucher-{claim.reference}.png"' in page
+
+
+def test_status_says_what_to_do_now_first_with_the_nearest_centres_and_no_voucher_without_one(
+    client, us_recall
+):
+    facility_with_token("Far centre", country="US", latitude=40.7, longitude=-74.0)
+    facility_with_token("Springfield centre", country="US", latitude=37.2, longitude=-93.3)
+    token = submitted_token(client)  # the customer lives in Springfield
+    claim = Claim.objects.get()
+    page = text(client.post("/status/", {"reference": claim.reference, "token": token}))
+    assert page.index("What to do right now") < page.index("Claim reference")
+    assert "Stop using it now." in page and "(911)" in page
+    assert page.index("Springfield centre") < page.index("Far centre")
+    assert "nearest to Springfield first" in page
+
+    Claim.objects.filter(pk=claim.pk).update(country="JP")  # no centre of the programme there
+    page = text(client.post("/status/", {"reference": claim.reference, "token": token}))
+    assert "no certified recycling centre in your country yet" in page
+    assert "data:image/png" not in page and "(119)" in page
 
 
 def test_status_shows_the_issued_gift_card_in_the_customers_language(
@@ -347,17 +421,31 @@ def test_status_get_never_reads_a_token_from_the_url(client, us_recall):
     assert "Cancel my claim" not in page
 
 
+def test_cancel_my_claim_asks_first_and_changes_nothing_until_confirmed(client, us_recall):
+    token = submitted_token(client)
+    claim = Claim.objects.get()
+    asked = text(client.post("/status/", {"reference": claim.reference, "token": token, "cancel": "ask"}))
+    assert "Do you really want to cancel your claim?" in asked
+    assert 'name="cancel" value="confirmed"' in asked
+    claim.refresh_from_db()
+    assert claim.status != ClaimStatus.CANCELLED
+    kept = text(client.post("/status/", {"reference": claim.reference, "token": token}))
+    assert "Do you really want" not in kept and 'value="ask"' in kept
+    claim.refresh_from_db()
+    assert claim.status != ClaimStatus.CANCELLED
+
+
 def test_cancel_and_cancel_again(client, us_recall):
     token = submitted_token(client)
     claim = Claim.objects.get()
-    response = client.post("/status/", {"reference": claim.reference, "token": token, "cancel": "1"})
+    response = client.post("/status/", {"reference": claim.reference, "token": token, "cancel": "confirmed"})
     assert response.status_code == 200
     assert "Your claim is cancelled." in text(response)
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.CANCELLED
     assert "Cancel my claim" not in text(response)
 
-    again = client.post("/status/", {"reference": claim.reference, "token": token, "cancel": "1"})
+    again = client.post("/status/", {"reference": claim.reference, "token": token, "cancel": "confirmed"})
     assert again.status_code == 409
     assert "This claim can no longer be cancelled" in text(again)
 
@@ -365,7 +453,9 @@ def test_cancel_and_cancel_again(client, us_recall):
 def test_cancel_with_a_wrong_token_changes_nothing(client, us_recall):
     submitted_token(client)
     claim = Claim.objects.get()
-    response = client.post("/status/", {"reference": claim.reference, "token": "guess", "cancel": "1"})
+    response = client.post(
+        "/status/", {"reference": claim.reference, "token": "guess", "cancel": "confirmed"}
+    )
     assert response.status_code == 404
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.APPROVED
@@ -375,7 +465,9 @@ def test_cancel_with_a_wrong_token_changes_nothing(client, us_recall):
 
 
 def test_german_from_the_browser_language(client, us_recall):
-    response = client.get("/claim/", HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9,en;q=0.5")
+    response = client.get(
+        "/claim/", {"model_number": "A1263", "country": "DE"}, HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9,en;q=0.5"
+    )
     page = text(response)
     assert '<html lang="de">' in page
     assert "Antrag stellen" in page
