@@ -1,6 +1,7 @@
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -8,7 +9,7 @@ from rest_framework.views import APIView
 from core.api import error_responses
 from core.idempotency import idempotent_replay, idempotent_response, request_fingerprint
 
-from .serializers import ClaimCreatedSerializer, ClaimCreateInputSerializer, ClaimSerializer
+from .serializers import ClaimCreatedSerializer, ClaimCreateInputSerializer, ClaimSerializer, DetailSerializer
 from .services import (
     ClaimSubmission,
     claim_cancel,
@@ -17,6 +18,7 @@ from .services import (
     claim_prepare,
     claim_prepared_discard,
     claim_submit,
+    status_links_request,
 )
 from .voucher import voucher_png
 
@@ -84,6 +86,33 @@ class ClaimCreateApi(APIView):
         finally:
             claim_prepared_discard(prepared=prepared)  # a concurrent twin answered first: nothing kept
         return Response(body, status=code)
+
+
+class StatusLinksInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, help_text="The address given with the claims.")
+
+
+class StatusLinksApi(APIView):
+    """A customer who lost the access token asks for status links by e-mail."""
+
+    throttle_scope = "claims"
+
+    @extend_schema(
+        request=StatusLinksInputSerializer,
+        responses={202: DetailSerializer, **error_responses(400, 415, 429)},
+        summary="E-mail a status link to each claim of an address",
+        description="202 for any well-formed address, whether or not it has claims: nothing is disclosed. "
+        "If it has claims, one e-mail in the claims' language lists each with a link that opens its "
+        "status page without the access token, for 7 days.",
+    )
+    def post(self, request):
+        given = StatusLinksInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        status_links_request(email=given.validated_data["email"])
+        return Response(
+            {"detail": _("If this address has claims, an e-mail with their status links is on its way.")},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class ClaimDetailApi(APIView):

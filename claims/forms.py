@@ -236,3 +236,20 @@ class StatusForm(_PageForm):
         help_text=_("Shown once when you submitted your claim."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+
+
+class PageMessages(forms.Form):
+    """No fields, bound: the errors a page shows above everything (an expired link, a rate)."""
+
+    def __init__(self) -> None:
+        super().__init__(data={})
+        self.full_clean()
+
+
+class StatusLinksForm(_PageForm):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("The address you gave with your claim."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

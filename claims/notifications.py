@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from . import extensions
+from .forms import STATUS_LABELS
 from .models import Claim, ClaimStatus
 from .selectors import claim_fulfilment
 
@@ -20,7 +22,10 @@ STATUS_EMAILS: dict[str, str] = {
 
 
 def status_url(claim: Claim) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/status/?reference={claim.reference}"
+    """The claim's status link: opens its status page without the access token, for a week."""
+    from .services import status_link_token
+
+    return f"{settings.SITE_URL.rstrip('/')}{reverse('pages:status-link', args=[status_link_token(claim)])}"
 
 
 def claim_email_send(*, claim_id: int, template: str) -> None:
@@ -33,6 +38,14 @@ def claim_email_send(*, claim_id: int, template: str) -> None:
             "fulfilment": claim_fulfilment(claim=claim) if template == "fulfilled" else None,
             "sections": [section(claim) for section in extensions.received_email_sections]
             if template == "received"
+            else [],
+            "claims": [
+                {"claim": other, "status_url": status_url(other), "status": STATUS_LABELS.get(other.status)}
+                for other in Claim.objects.filter(email=claim.email)
+                .select_related("model")
+                .order_by("-created_at")
+            ]
+            if template == "status_links"
             else [],
         }
         subject = render_to_string(f"claims/email/{template}_subject.txt", context).strip()

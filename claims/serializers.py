@@ -115,3 +115,7 @@ class ClaimCreatedSerializer(serializers.Serializer):
     serial = serializers.CharField(source="claim.serial")
     country = serializers.CharField(source="claim.country")
     created_at = serializers.DateTimeField(source="claim.created_at")
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

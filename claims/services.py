@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_noop
 
 from core.errors import ApplicationError, Conflict, NotFound, Refused, in_sentence
 from core.recovery import log_event, retry_at
+from core.throttling import key_rate_limit_wait
 from recalls.countries import country_label
 from recalls.models import MarketRule, ProductModel, Recall, Remedy
 from recalls.selectors import (
@@ -744,3 +746,45 @@ def claim_get_for_token(*, reference: str, token: str) -> Claim:
     if claim is None or not token or not claim.token_matches(token):
         raise NotFound("not_found", _("No claim with this reference and token."))
     return claim
+
+
+# --- Status links: a customer who lost the access token is never locked out -----------------------
+
+STATUS_LINK_SALT = "claims.status-link"
+STATUS_LINK_MAX_AGE = datetime.timedelta(days=7)
+
+
+def status_link_token(claim: Claim) -> str:
+    """A signed, dated token that opens the claim's status page for ``STATUS_LINK_MAX_AGE``."""
+    return signing.dumps(claim.reference, salt=STATUS_LINK_SALT)
+
+
+def claim_get_for_status_link(*, link: str) -> Claim:
+    """The claim of a status link still valid; otherwise ``not_found``."""
+    try:
+        reference = signing.loads(link, salt=STATUS_LINK_SALT, max_age=STATUS_LINK_MAX_AGE)
+    except signing.BadSignature:  # includes SignatureExpired
+        raise NotFound("not_found", _("This status link is not valid or has expired.")) from None
+    claim = Claim.objects.select_related("recall", "model").filter(reference=reference).first()
+    if claim is None:
+        raise NotFound("not_found", _("This status link is not valid or has expired."))
+    return claim
+
+
+def status_links_request(*, email: str) -> bool:
+    """Owe the customer one e-mail with a status link to each of their claims, if they have any.
+
+    The caller answers the same either way: whether an address has claims is not disclosed. Past the
+    ``status_links`` rate for one address the request is dropped as silently, so that nobody floods a
+    customer's mailbox."""
+    address = normalise_email(email)
+    if key_rate_limit_wait(scope="status_links", key=email_key(address)) is not None:
+        log_event(logger, "claim.status_links_throttled", logging.WARNING)
+        return False
+    # The links go to the address as the claims have it, and to no look-alike of it.
+    latest = Claim.objects.filter(email=address).order_by("-created_at", "-pk").first()
+    if latest is None:
+        return False
+    claim_email_owe(claim_id=latest.pk, template="status_links")
+    log_event(logger, "claim.status_links_sent", claim=latest.reference)
+    return True

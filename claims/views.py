@@ -38,12 +38,21 @@ from .forms import (
     STATUS_LABELS,
     ClaimForm,
     SerialCheckForm,
+    PageMessages,
     StatusForm,
+    StatusLinksForm,
     show_application_error,
 )
 from .models import TRANSITIONS, Claim, ClaimStatus
 from .selectors import claim_disposal_status, claim_fulfilment, claim_public_events
-from .services import ClaimSubmission, claim_cancel, claim_get_for_token, claim_submit
+from .services import (
+    ClaimSubmission,
+    claim_cancel,
+    claim_get_for_status_link,
+    claim_get_for_token,
+    claim_submit,
+    status_links_request,
+)
 from .voucher import voucher_png
 
 # The fire service, where the "what to do right now" box says to call it; 112 works across Europe and
@@ -298,20 +307,51 @@ def _voucher_data_url(claim: Claim) -> str:
     return "data:image/png;base64," + base64.b64encode(voucher_png(claim=claim)).decode()
 
 
+def _status_context(claim: Claim, *, link: str = "", token: str = "", confirm_cancel: bool = False) -> dict:
+    disposal = claim_disposal_status(claim=claim)
+    context: dict[str, Any] = {"claim": claim, "link": link, "token": token}
+    if disposal["status"] == "pending":  # whatever the claim's status, a dangerous unit is at home
+        context.update(_safety(country=claim.country, city=claim.city))
+    context.update(
+        status_label=STATUS_LABELS.get(claim.status, claim.status),
+        remedy_label=claim.get_remedy_display(),
+        country=country_label(claim.country),
+        timeline=_timeline(claim),
+        disposal=disposal,
+        fulfilment=_fulfilment(claim),
+        voucher=_voucher_data_url(claim)
+        if disposal["status"] == "pending" and context.get("centres")
+        else None,
+        can_cancel=ClaimStatus.CANCELLED in TRANSITIONS[claim.status],
+        confirm_cancel=confirm_cancel,
+    )
+    return context
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def claim_status(request: HttpRequest) -> HttpResponse:
-    """Reference and access token (always POSTed, never in a URL) show the claim; it can be cancelled."""
+    """Reference and access token (always POSTed, never in a URL), or a status link, show the claim;
+    it can be cancelled, after a confirmation."""
     claim, notice, status, wait = None, None, 200, None
-    confirm_cancel = False
+    link = request.POST.get("link", "")
+    # "Cancel my claim" asks first; only the confirmation's own button cancels.
+    cancelling = request.POST.get("cancel") == "confirmed"
+    confirm_cancel = request.POST.get("cancel") == "ask"
+    form: StatusForm | PageMessages = StatusForm(request.POST) if request.method == "POST" else StatusForm()
+    if link:
+        form = PageMessages()
+    links_form = StatusLinksForm()
     if request.method == "POST":
-        form = StatusForm(request.POST)
-        # "Cancel my claim" asks first; only the confirmation's own button cancels.
-        cancelling = request.POST.get("cancel") == "confirmed"
-        confirm_cancel = request.POST.get("cancel") == "ask"
         wait = _over_rate(request, form, scope="claims" if cancelling else "public")
         if wait is not None:
             status = 429
+        elif link:
+            try:
+                claim = claim_get_for_status_link(link=link)
+            except ApplicationError as error:
+                form.add_error(None, error.detail)
+                status = 404
         elif not form.is_valid():
             status = 400
         else:
@@ -325,39 +365,80 @@ def claim_status(request: HttpRequest) -> HttpResponse:
                     _("We found no claim with this reference and access token. Check both and try again."),
                 )
                 status = 404
-            if claim is not None and cancelling:
-                try:
-                    claim = claim_cancel(claim=claim)
-                    notice = _("Your claim is cancelled.")
-                except ApplicationError as error:
-                    if error.code != "invalid_transition":
-                        raise
-                    claim.refresh_from_db()
-                    form.add_error(
-                        None,
-                        _("This claim can no longer be cancelled: its status is “%(status)s”.")
-                        % {"status": STATUS_LABELS.get(claim.status, claim.status)},
-                    )
-                    status = status_for(error)
+        if claim is not None and cancelling:
+            try:
+                claim = claim_cancel(claim=claim)
+                notice = _("Your claim is cancelled.")
+            except ApplicationError as error:
+                if error.code != "invalid_transition":
+                    raise
+                claim.refresh_from_db()
+                form.add_error(
+                    None,
+                    _("This claim can no longer be cancelled: its status is “%(status)s”.")
+                    % {"status": STATUS_LABELS.get(claim.status, claim.status)},
+                )
+                status = status_for(error)
     else:
         form = StatusForm(initial={"reference": request.GET.get("reference", "")})
-    context: dict[str, Any] = {"form": form, "claim": claim, "notice": notice}
+    context: dict[str, Any] = {"form": form, "links_form": links_form, "claim": claim, "notice": notice}
+    context["lookup_form"] = form if isinstance(form, StatusForm) else StatusForm()
     if claim is not None:
-        disposal = claim_disposal_status(claim=claim)
-        if disposal["status"] == "pending":  # whatever the claim's status, a dangerous unit is at home
-            context.update(_safety(country=claim.country, city=claim.city))
-        context.update(
-            token=form.cleaned_data["token"],
-            status_label=STATUS_LABELS.get(claim.status, claim.status),
-            remedy_label=claim.get_remedy_display(),
-            country=country_label(claim.country),
-            timeline=_timeline(claim),
-            disposal=disposal,
-            fulfilment=_fulfilment(claim),
-            voucher=_voucher_data_url(claim)
-            if disposal["status"] == "pending" and context.get("centres")
-            else None,
-            can_cancel=ClaimStatus.CANCELLED in TRANSITIONS[claim.status],
-            confirm_cancel=confirm_cancel,
+        token = "" if link else form.cleaned_data["token"]
+        context.update(_status_context(claim, link=link, token=token, confirm_cancel=confirm_cancel))
+    return _render(request, "status.html", context, status=status, wait=wait)
+
+
+@never_cache
+@require_GET
+def claim_status_link(request: HttpRequest, link: str) -> HttpResponse:
+    """The status page opened from a status link in an e-mail: no token needed, for 7 days."""
+    form, status = PageMessages(), 200
+    context: dict[str, Any] = {
+        "form": form,
+        "lookup_form": StatusForm(),
+        "links_form": StatusLinksForm(),
+        "claim": None,
+        "notice": None,
+    }
+    wait = _over_rate(request, form, scope="public")
+    if wait is not None:
+        return _render(request, "status.html", context, status=429, wait=wait)
+    try:
+        claim = claim_get_for_status_link(link=link)
+    except ApplicationError as error:
+        form.add_error(None, error.detail)
+        status = 404
+    else:
+        context.update(_status_context(claim, link=link))
+    response = _render(request, "status.html", context, status=status)
+    response["Referrer-Policy"] = "no-referrer"  # the link is a key: it must not leave in a Referer
+    return response
+
+
+@require_http_methods(["POST"])
+def status_links(request: HttpRequest) -> HttpResponse:
+    """A customer who lost the token asks for status links by e-mail; the answer never says whether
+    the address has claims."""
+    links_form = StatusLinksForm(request.POST)
+    context: dict[str, Any] = {
+        "form": PageMessages(),
+        "lookup_form": StatusForm(),
+        "links_form": links_form,
+        "claim": None,
+        "notice": None,
+    }
+    status = 200
+    wait = _over_rate(request, links_form, scope="claims")
+    if wait is not None:
+        status = 429
+    elif not links_form.is_valid():
+        status = 400
+    else:
+        status_links_request(email=links_form.cleaned_data["email"])
+        context["notice"] = _(
+            "If we have claims for this address, we have sent it an e-mail with a link to each. "
+            "Check your inbox and spam folder."
         )
+        context["links_form"] = StatusLinksForm()
     return _render(request, "status.html", context, status=status, wait=wait)

@@ -313,6 +313,8 @@ REST_FRAMEWORK = {
         "public": env.str("THROTTLE_RATE_PUBLIC", default="600/minute"),
         "partner": env.str("THROTTLE_RATE_PARTNER", default="1200/minute"),
         "partner_auth_failures": env.str("THROTTLE_RATE_PARTNER_AUTH_FAILURES", default="10/minute"),
+        # Status links e-mailed to one address (on top of the client's "claims" rate).
+        "status_links": env.str("THROTTLE_RATE_STATUS_LINKS", default="3/hour"),
     },
     "NUM_PROXIES": _NUM_PROXIES,
     "UNAUTHENTICATED_USER": None,
