@@ -38,7 +38,10 @@ run: install ocr
 	@echo
 	@echo "  Claim form:   http://127.0.0.1:$(PORT)/"
 	@echo "  Claim status: http://127.0.0.1:$(PORT)/status/"
-	@echo "  Agents:       http://127.0.0.1:$(PORT)/admin/   (demo agent: agent / recall-demo-agent)"
+	@echo "  Agents:       http://127.0.0.1:$(PORT)/admin/   (demo agent: agent / recall-demo-agent,"
+	@echo "                demo supervisor: supervisor / recall-demo-supervisor)"
+	@echo "  Try serials:  A1263 AH23060000000042 (recalled in US, DE), A1263 AJ23100000000042 (recalled in JP only),"
+	@echo "                A1257 AK24010000000007 (recalled), A1263 AH23070000000042 (not recalled)"
 	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "  Press Ctrl-C to stop web, worker and beat (a process that dies is restarted)."
 	@echo

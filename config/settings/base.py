@@ -204,7 +204,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Recall programme <recall@example.com>")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Links in e-mails point here; without SITE_URL, at the port `make run` serves on.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 
 # --- Celery ---------------------------------------------------------------------------------------
 # The embedded broker: kombu's file-system transport, with messages written atomically (core.broker).
