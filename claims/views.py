@@ -38,6 +38,7 @@ from .forms import (
 from .models import TRANSITIONS, Claim, ClaimStatus
 from .selectors import claim_disposal_status, claim_fulfilment, claim_public_events
 from .services import ClaimSubmission, claim_cancel, claim_get_for_token, claim_submit
+from .timezones import claim_time_zone
 from .voucher import voucher_png
 
 # The claim just submitted from this browser: its reference, and its access token until shown once.
@@ -290,4 +291,5 @@ def claim_status(request: HttpRequest) -> HttpResponse:
             voucher=_voucher_data_url(claim) if disposal["status"] == "pending" else None,
             can_cancel=ClaimStatus.CANCELLED in TRANSITIONS[claim.status],
         )
-    return _render(request, "status.html", context, status=status, wait=wait)
+    with claim_time_zone(claim):
+        return _render(request, "status.html", context, status=status, wait=wait)
