@@ -8,7 +8,7 @@ VAR_DIR ?= $(CURDIR)/var
 UV_VERSION := 0.13.8
 export PORT VAR_DIR
 
-.PHONY: run test install install-dev lock mutation ocr browser lint migrate demo worker bench clean
+.PHONY: run test install install-dev lock mutation ocr fonts browser lint migrate demo worker bench clean
 
 # Installs come from uv.lock: a fresh machine gets the versions the suite passed with (`make lock`
 # after changing the dependencies in pyproject.toml).
@@ -31,7 +31,7 @@ lock: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## Serve web + worker + beat on 127.0.0.1:$(PORT) with the demo programme, until Ctrl-C.
-run: install ocr
+run: install ocr fonts
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo  # idempotent: the database says what is loaded already
@@ -54,6 +54,13 @@ ocr:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tesseract-ocr-eng \
 		>/dev/null) || echo "tesseract-ocr-eng could not be installed: label photos will not be read"
 
+## Fonts for the words of the drop-off voucher: DejaVu Sans (German umlauts) and IPA Gothic (Japanese).
+## Without them a voucher is drawn in English, in Pillow's own font (claims/voucher.py).
+fonts:
+	@(test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && test -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf) || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		fonts-dejavu-core fonts-ipafont-gothic >/dev/null) || echo "fonts could not be installed: vouchers will be in English"
+
 ## Debian's Chromium for the browser tests (they are skipped, with the reason, where it cannot be had).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -65,7 +72,7 @@ lint: install-dev
 	$(BIN)/mypy
 
 ## Install and run the whole suite (and ruff and mypy). Service-backed tests run when their URLs are set.
-test: install-dev ocr browser lint
+test: install-dev ocr fonts browser lint
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null
 	$(BIN)/pytest
 	@if [ -n "$$DATABASE_URL" ]; then \

@@ -3,13 +3,15 @@
 ``farmer+1@example.com`` and ``Farmer@example.com`` are one mailbox; "77 Oak St." and "77, Oak Street"
 are one door. The keys are stored beside the claim and indexed, so "other claims from this contact" is
 one indexed lookup however the customer typed it. They are for comparing only: e-mails are sent to the
-address as given.
+address as given. Phone numbers are checked for the claim's country and stored in E.164 (phonenumbers).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+import phonenumbers
 
 _NOT_WORD = re.compile(r"[\W_]+")
 _LOCAL_PUNCTUATION = re.compile(r"[.\-_]")
@@ -72,3 +74,22 @@ def address_key(*, country: str, postal_code: str, address_line1: str) -> str:
     postal = _NOT_WORD.sub("", _folded(postal_code))
     street = " ".join(_address_words(address_line1))
     return f"{country.upper()}|{postal}|{street}"[:300]
+
+
+def phone_e164(phone: str, *, country: str) -> str | None:
+    """The phone number in E.164 (``+4930901820``), or None if it is no valid number. A number without
+    a country code is read as one of ``country``'s; one with a code may be of any country (a customer's
+    foreign mobile)."""
+    try:
+        number = phonenumbers.parse(phone, country)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_example(country: str) -> str:
+    """A number of ``country`` as its people write it, for a message; empty if the library has none."""
+    example = phonenumbers.example_number(country)
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL) if example else ""

@@ -1,4 +1,4 @@
-"""E-mails to customers, in the language they used to claim."""
+"""E-mails to customers, in the language they used to claim and their market's time zone."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from . import extensions
 from .forms import STATUS_LABELS
 from .models import Claim, ClaimStatus
 from .selectors import claim_fulfilment
+from .timezones import claim_time_zone
 
 # Statuses the customer hears about, with the template that tells them.
 STATUS_EMAILS: dict[str, str] = {
@@ -30,7 +31,7 @@ def status_url(claim: Claim) -> str:
 
 def claim_email_send(*, claim_id: int, template: str) -> None:
     claim = Claim.objects.select_related("model").get(pk=claim_id)
-    with translation.override(claim.language):
+    with translation.override(claim.language), claim_time_zone(claim):
         context = {
             "claim": claim,
             "status_url": status_url(claim),

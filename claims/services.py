@@ -34,7 +34,7 @@ from recalls.selectors import (
 from recalls.services import country_require, product_model_require, serial_require
 
 from . import fraud
-from .contacts import address_key, email_key
+from .contacts import address_key, email_key, phone_e164, phone_example
 from .dispatch import remedy_issue_after_commit
 from .labels import LabelReading, serial_on_label
 from .models import (
@@ -97,6 +97,22 @@ def normalise_email(email: str) -> str:
 
 def _validation_error(field_name: str, message: str) -> ApplicationError:
     return ApplicationError.invalid_fields({field_name: [message]})
+
+
+def _phone_require(phone: str, *, country: str) -> str:
+    """The phone number in E.164, or ``validation_error`` on ``phone`` if it is none of the country's
+    (nor another country's written with its country code)."""
+    e164 = phone_e164(phone, country=country)
+    if e164 is None:
+        raise _validation_error(
+            "phone",
+            _(
+                "Enter a valid phone number for %(country)s, such as %(example)s, or one of another "
+                "country with its country code (+...)."
+            )
+            % {"country": country_label(country), "example": phone_example(country)},
+        )
+    return e164
 
 
 # --- Status changes -------------------------------------------------------------------------------
@@ -591,6 +607,8 @@ def claim_prepare(*, submission: ClaimSubmission) -> PreparedClaim:
     submission = _one_line_submission(submission)
     model = product_model_require(model_number=submission.model_number)
     country = country_require(country=submission.country)
+    if submission.phone:
+        submission = dataclasses.replace(submission, phone=_phone_require(submission.phone, country=country))
     serial = serial_require(model=model, serial=submission.serial) if submission.serial.strip() else ""
     uploads = {
         ClaimDocument.Kind.PROOF_OF_PURCHASE: submission.proof_of_purchase,

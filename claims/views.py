@@ -53,6 +53,7 @@ from .services import (
     claim_submit,
     status_links_request,
 )
+from .timezones import claim_time_zone
 from .voucher import voucher_png
 
 # The fire service, where the "what to do right now" box says to call it; 112 works across Europe and
@@ -386,7 +387,8 @@ def claim_status(request: HttpRequest) -> HttpResponse:
     if claim is not None:
         token = "" if link else form.cleaned_data["token"]
         context.update(_status_context(claim, link=link, token=token, confirm_cancel=confirm_cancel))
-    return _render(request, "status.html", context, status=status, wait=wait)
+    with claim_time_zone(claim):
+        return _render(request, "status.html", context, status=status, wait=wait)
 
 
 @never_cache
@@ -411,7 +413,8 @@ def claim_status_link(request: HttpRequest, link: str) -> HttpResponse:
         status = 404
     else:
         context.update(_status_context(claim, link=link))
-    response = _render(request, "status.html", context, status=status)
+    with claim_time_zone(context["claim"]):
+        response = _render(request, "status.html", context, status=status)
     response["Referrer-Policy"] = "no-referrer"  # the link is a key: it must not leave in a Referer
     return response
 

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from modeltranslation.admin import TranslationAdmin
+from modeltranslation.utils import get_translation_fields
 
 from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, SerialRange
 
@@ -16,10 +18,13 @@ class MarketRuleInline(admin.StackedInline):
 
 
 @admin.register(Recall)
-class RecallAdmin(admin.ModelAdmin):
+class RecallAdmin(TranslationAdmin):
+    """Title and hazard are edited per language (English, German, Japanese); an empty one reads in
+    English. No tabs: their script comes from a CDN, which the pages' CSP does not allow."""
+
     list_display = ["code", "title", "announced_on", "claim_deadline", "active", "is_demo"]
     list_filter = ["active", "is_demo"]
-    search_fields = ["code", "title"]
+    search_fields = ["code", *get_translation_fields("title")]
     filter_horizontal = ["models"]
     inlines = [MarketRuleInline]
 

@@ -1,5 +1,9 @@
 """Countries: ISO 3166-1 alpha-2 codes for market countries, and their names in the customer's
-language, from django-countries (which keeps the list and its translations)."""
+language, from django-countries (which keeps the list and its translations); and the time zone each
+market's customers read times in."""
+
+import datetime
+import zoneinfo
 
 from django_countries import countries
 
@@ -18,3 +22,51 @@ def country_label(code: str) -> str:
     """The country's name in the active language with its code, "Germany (DE)"; else the bare code."""
     name = countries.name(code)
     return f"{name} ({code})" if name else code
+
+
+# The time zone a market's customers read times in. Where a country has several, the programme's one
+# for the whole market: the zone most of its people live in (US: Eastern, CA: Toronto).
+MARKET_TIME_ZONES = {
+    "US": "America/New_York",
+    "CA": "America/Toronto",
+    "JP": "Asia/Tokyo",
+    "GB": "Europe/London",
+    "CH": "Europe/Zurich",
+    # EU and EEA
+    "AT": "Europe/Vienna",
+    "BE": "Europe/Brussels",
+    "BG": "Europe/Sofia",
+    "CY": "Asia/Nicosia",
+    "CZ": "Europe/Prague",
+    "DE": "Europe/Berlin",
+    "DK": "Europe/Copenhagen",
+    "EE": "Europe/Tallinn",
+    "ES": "Europe/Madrid",
+    "FI": "Europe/Helsinki",
+    "FR": "Europe/Paris",
+    "GR": "Europe/Athens",
+    "HR": "Europe/Zagreb",
+    "HU": "Europe/Budapest",
+    "IE": "Europe/Dublin",
+    "IS": "Atlantic/Reykjavik",
+    "IT": "Europe/Rome",
+    "LI": "Europe/Vaduz",
+    "LT": "Europe/Vilnius",
+    "LU": "Europe/Luxembourg",
+    "LV": "Europe/Riga",
+    "MT": "Europe/Malta",
+    "NL": "Europe/Amsterdam",
+    "NO": "Europe/Oslo",
+    "PL": "Europe/Warsaw",
+    "PT": "Europe/Lisbon",
+    "RO": "Europe/Bucharest",
+    "SE": "Europe/Stockholm",
+    "SI": "Europe/Ljubljana",
+    "SK": "Europe/Bratislava",
+}
+
+
+def market_time_zone(country: str) -> datetime.tzinfo:
+    """The zone the market's customers read times in; UTC for a country without one here."""
+    zone = MARKET_TIME_ZONES.get(normalise_country(country))
+    return zoneinfo.ZoneInfo(zone) if zone else datetime.UTC

@@ -11,11 +11,25 @@ from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch
 from .services import serials_import
 
 SERIAL_FORMAT = r"[0-9A-HJ-NP-Z]{16}"
-HAZARD = (
-    "Lithium-ion cells from one supplier may have a manufacturing defect: the power bank can overheat, "
-    "melt, smoke or catch fire. Stop using it, and never put it in household trash, recycling bins or "
-    "shop battery boxes: hand it in at a certified recycling centre that accepts lithium-ion batteries."
-)
+# Per language, as customers read it (recalls/translation.py).
+HAZARD = {
+    "en": (
+        "Lithium-ion cells from one supplier may have a manufacturing defect: the power bank can overheat, "
+        "melt, smoke or catch fire. Stop using it, and never put it in household trash, recycling bins or "
+        "shop battery boxes: hand it in at a certified recycling centre that accepts lithium-ion batteries."
+    ),
+    "de": (
+        "Lithium-Ionen-Zellen eines Zulieferers können einen Fertigungsfehler haben: Die Powerbank kann "
+        "überhitzen, schmelzen, qualmen oder in Brand geraten. Benutzen Sie sie nicht mehr und werfen Sie "
+        "sie niemals in den Hausmüll, in Wertstofftonnen oder in die Batteriesammelboxen im Handel: Geben "
+        "Sie sie bei einem zertifizierten Recyclingzentrum ab, das Lithium-Ionen-Akkus annimmt."
+    ),
+    "ja": (
+        "特定の供給元のリチウムイオン電池セルに製造上の欠陥があるおそれがあり、モバイルバッテリーが過熱、"
+        "溶融、発煙、発火するおそれがあります。使用を中止し、家庭ごみ、資源ごみ、店頭の電池回収ボックスには"
+        "絶対に捨てないでください。リチウムイオン電池を受け入れる認定リサイクル施設にお持ちください。"
+    ),
+}
 
 # model number, name, demo model number
 MODELS = [
@@ -49,18 +63,26 @@ DE = {
 }
 JP = {"country": "JP", "offers_replacement": True}
 
-# code, title, announced, deadline, market rules, batches: (model, name, markets, prefix, start, end, made)
+# code, title per language, announced, market rules, batches: (model, name, markets, prefix, start, end, made)
 RECALLS = [
     (
         "ANKER-2025-06-A1263",
-        "Anker PowerCore 10000 (A1263) power bank recall (demo)",
+        {
+            "en": "Anker PowerCore 10000 (A1263) power bank recall (demo)",
+            "de": "Rückruf der Powerbank Anker PowerCore 10000 (A1263) (Demo)",
+            "ja": "Anker PowerCore 10000（A1263）モバイルバッテリーのリコール（デモ）",
+        },
         datetime.date(2025, 6, 12),
         [US, DE],
         [("A1263", "DEMO A1263 2023-H2", ["US", "DE"], "AH2306", 0, 999_999, (2023, 6))],
     ),
     (
         "ANKER-2025-06-BATCH2",
-        "Anker power banks A1257, A1647, A1652, A1681, A1689 recall (demo)",
+        {
+            "en": "Anker power banks A1257, A1647, A1652, A1681, A1689 recall (demo)",
+            "de": "Rückruf der Anker-Powerbanks A1257, A1647, A1652, A1681, A1689 (Demo)",
+            "ja": "Anker モバイルバッテリー A1257・A1647・A1652・A1681・A1689 のリコール（デモ）",
+        },
         datetime.date(2025, 6, 27),
         [US, DE],
         [
@@ -73,7 +95,11 @@ RECALLS = [
     ),
     (
         "ANKER-2025-10-JP",
-        "Japan: PowerCore 10000, Soundcore 3, Soundcore Motion X600, PowerConf S500 recall (demo)",
+        {
+            "en": "Japan: PowerCore 10000, Soundcore 3, Soundcore Motion X600, PowerConf S500 recall (demo)",
+            "de": "Japan: Rückruf von PowerCore 10000, Soundcore 3, Soundcore Motion X600 und PowerConf S500 (Demo)",
+            "ja": "日本：PowerCore 10000、Soundcore 3、Soundcore Motion X600、PowerConf S500 のリコール（デモ）",
+        },
         datetime.date(2025, 10, 21),
         [JP],
         [
@@ -97,12 +123,12 @@ def load() -> str:
             model_number=number, defaults={"name": name, "serial_format": SERIAL_FORMAT, "is_demo": demo}
         )
     ranges = 0
-    for code, title, announced, rules, batches in RECALLS:
+    for code, titles, announced, rules, batches in RECALLS:
         recall, _ = Recall.objects.update_or_create(
             code=code,
             defaults={
-                "title": title,
-                "hazard": HAZARD,
+                **{f"title_{language}": title for language, title in titles.items()},
+                **{f"hazard_{language}": hazard for language, hazard in HAZARD.items()},
                 "announced_on": announced,
                 "claim_deadline": None,
                 "active": True,

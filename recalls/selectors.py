@@ -9,6 +9,8 @@ from typing import cast
 
 from django.db import connection
 from django.db.models import Field, Prefetch, QuerySet
+from modeltranslation.settings import AVAILABLE_LANGUAGES
+from modeltranslation.utils import build_localized_fieldname, get_language, resolution_order
 
 from .models import (
     BatchMarket,
@@ -51,7 +53,7 @@ class CoveringRecall:
 
     id: int
     code: str
-    title: str
+    title: str  # in the language active when it was read (English where that one has none)
     is_demo: bool
     claim_deadline: datetime.date | None
 
@@ -82,6 +84,19 @@ _MARKET_RULE_COLUMNS = [
     "disposal_before_remedy",
     "product_photo_required",
 ]
+
+
+# The recall's title in every language, read in the same query; the active one is picked in Python.
+_TITLE_COLUMNS = [build_localized_fieldname("title", language) for language in AVAILABLE_LANGUAGES]
+
+
+def _title_in_active_language(titles: dict[str, str | None], untranslated: str) -> str:
+    """As ``Recall.title`` reads (modeltranslation): the active language's, else English's; and the
+    column the row was written with if no language has one."""
+    for language in resolution_order(get_language()):
+        if titles.get(language):
+            return cast(str, titles[language])
+    return untranslated
 
 
 def _tables() -> dict[str, str]:
@@ -126,8 +141,9 @@ def _covering_sql(range_splits: int) -> str:
     """
     tables = _tables()
     rule_columns = ", ".join(f"mr.{c}" for c in _MARKET_RULE_COLUMNS)
+    title_columns = ", ".join(f"r.{c}" for c in _TITLE_COLUMNS)
     return f"""
-        SELECT b.id, r.id, r.code, r.title, r.is_demo, r.claim_deadline, {rule_columns}
+        SELECT b.id, r.id, r.code, r.title, {title_columns}, r.is_demo, r.claim_deadline, {rule_columns}
         FROM {tables["batch"]} b
         JOIN {tables["recall"]} r ON r.id = b.recall_id
         JOIN {tables["market"]} m ON m.batch_id = b.id
@@ -163,11 +179,12 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
         row = cursor.fetchone()
     if row is None:
         return None
-    batch_id, recall_id, code, title, is_demo, claim_deadline, *rule = row
+    batch_id, recall_id, code, untranslated, *rest = row
+    titles, (is_demo, claim_deadline, *rule) = rest[: len(_TITLE_COLUMNS)], rest[len(_TITLE_COLUMNS) :]
     recall = CoveringRecall(
         id=recall_id,
         code=code,
-        title=title,
+        title=_title_in_active_language(dict(zip(AVAILABLE_LANGUAGES, titles, strict=True)), untranslated),
         is_demo=bool(is_demo),
         claim_deadline=Recall._meta.get_field("claim_deadline").to_python(claim_deadline),
     )

@@ -31,7 +31,7 @@ def claim_payload(**overrides) -> dict:
         "remedy": "gift_card",
         "name": "Jane Customer",
         "email": "jane@example.com",
-        "phone": "+1 555 0100",
+        "phone": "+1 202 555 0100",
         "address_line1": "1 Main Street",
         "city": "Springfield",
         "postal_code": "12345",

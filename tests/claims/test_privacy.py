@@ -33,7 +33,7 @@ def test_closed_claims_lose_personal_data_but_keep_the_figures(
         },
     }
     model = us_recall.models.get()
-    old = ClaimFactory(recall=us_recall, model=model, status=ClaimStatus.APPROVED, phone="+1 555 0100")
+    old = ClaimFactory(recall=us_recall, model=model, status=ClaimStatus.APPROVED, phone="+12025550100")
     remedy_issue(claim_id=old.pk)  # fulfilled: a closed claim
     document = ClaimDocument(
         claim=old, kind="product_photo", content_type="image/png", sha256="a" * 64, size=3
