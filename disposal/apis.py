@@ -27,7 +27,7 @@ class DisposalApi(generics.ListAPIView):
     def get_queryset(self):
         return disposal_list_for_facility(facility=self.request.user)
 
-    @extend_schema(responses={200: DisposalSerializer(many=True), **error_responses(401, 403, 404, 429)})
+    @extend_schema(responses={200: DisposalSerializer(many=True), **error_responses(400, 401, 403, 404, 429)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
