@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from core.api import error_responses
 from core.idempotency import idempotent_replay, idempotent_response, request_fingerprint
 
+from .authentication import ClaimAccessTokenAuthentication, ClaimAccessTokenRequired
 from .serializers import ClaimCreatedSerializer, ClaimCreateInputSerializer, ClaimSerializer
 from .services import (
     ClaimSubmission,
@@ -20,9 +21,6 @@ from .services import (
 )
 from .voucher import voucher_png
 
-BEARER = OpenApiParameter(
-    "Authorization", str, OpenApiParameter.HEADER, required=True, description="Bearer <access_token>"
-)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
@@ -33,13 +31,15 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 FILE_FIELDS = ("proof_of_purchase", "product_photo")
 
 
-def bearer_token(request) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
-
-
 def claim_for_request(request, reference: str):
-    return claim_get_for_token(reference=reference, token=bearer_token(request))
+    return claim_get_for_token(reference=reference, token=request.auth or "")
+
+
+class ClaimTokenApi(APIView):
+    """A view of one claim, opened by the claim's access token."""
+
+    authentication_classes = [ClaimAccessTokenAuthentication]
+    schema = ClaimAccessTokenRequired()
 
 
 class ClaimCreateApi(APIView):
@@ -86,20 +86,18 @@ class ClaimCreateApi(APIView):
         return Response(body, status=code)
 
 
-class ClaimDetailApi(APIView):
+class ClaimDetailApi(ClaimTokenApi):
     throttle_scope = "public"
 
-    @extend_schema(parameters=[BEARER], responses={200: ClaimSerializer, **error_responses(404, 429)})
+    @extend_schema(responses={200: ClaimSerializer, **error_responses(404, 429)})
     def get(self, request, reference: str):
         return Response(ClaimSerializer(claim_for_request(request, reference)).data)
 
 
-class ClaimCancelApi(APIView):
+class ClaimCancelApi(ClaimTokenApi):
     throttle_scope = "claims"
 
-    @extend_schema(
-        request=None, parameters=[BEARER], responses={200: ClaimSerializer, **error_responses(404, 409, 429)}
-    )
+    @extend_schema(request=None, responses={200: ClaimSerializer, **error_responses(404, 409, 429)})
     def post(self, request, reference: str):
         claim = claim_cancel(claim=claim_for_request(request, reference))
         return Response(ClaimSerializer(claim).data)
@@ -117,14 +115,13 @@ class PNGRenderer(BaseRenderer):
         return data
 
 
-class ClaimVoucherApi(APIView):
+class ClaimVoucherApi(ClaimTokenApi):
     """The drop-off voucher: a QR code of the claim's reference for the recycling centre to scan."""
 
     throttle_scope = "public"
     renderer_classes = [JSONRenderer, PNGRenderer]
 
     @extend_schema(
-        parameters=[BEARER],
         responses={(200, "image/png"): bytes, **error_responses(404, 429)},
     )
     def get(self, request, reference: str):

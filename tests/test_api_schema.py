@@ -1,0 +1,52 @@
+"""The OpenAPI schema at /api/schema/ says what the API does: who may call each operation, what each
+takes and every error it can answer. A partner builds against this document."""
+
+import pytest
+
+CLAIM = "/api/v1/claims/{reference}/"
+CANCEL = "/api/v1/claims/{reference}/cancel/"
+VOUCHER = "/api/v1/claims/{reference}/voucher.png"
+DISPOSALS = "/api/partner/v1/disposals/"
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_the_customers_token_is_a_bearer_scheme_that_opens_its_claim(schema):
+    scheme = schema["components"]["securitySchemes"]["ClaimAccessToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "access_token" in scheme["description"] and "404" in scheme["description"]
+
+
+@pytest.mark.parametrize(("path", "method"), [(CLAIM, "get"), (CANCEL, "post"), (VOUCHER, "get")])
+def test_the_claims_own_operations_require_its_token(schema, path, method):
+    operation = schema["paths"][path][method]
+    assert operation["security"] == [{"ClaimAccessToken": []}]
+    assert "Authorization" not in {p["name"] for p in operation.get("parameters", [])}
+
+
+def test_the_partner_token_is_declared_for_the_partner_api_only(schema):
+    scheme = schema["components"]["securitySchemes"]["FacilityToken"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    for path, _, operation in operations(schema):
+        partner = path.startswith("/api/partner/")
+        assert (operation["security"] == [{"FacilityToken": []}]) is partner, path
+
+
+def test_the_public_operations_need_no_credentials(schema):
+    for path, _, operation in operations(schema):
+        if path.startswith("/api/v1/") and "{reference}" not in path:
+            assert operation["security"] == [{}], path
