@@ -1,15 +1,21 @@
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import error_responses
+from core.api import JSONParser, error_responses
 from core.idempotency import idempotent_replay, idempotent_response, request_fingerprint
 
 from .authentication import ClaimAccessTokenAuthentication, ClaimAccessTokenRequired
-from .serializers import ClaimCreatedSerializer, ClaimCreateInputSerializer, ClaimSerializer
+from .serializers import (
+    ClaimCreatedSerializer,
+    ClaimCreateInputSerializer,
+    ClaimCreateJSONInputSerializer,
+    ClaimSerializer,
+)
 from .services import (
     ClaimSubmission,
     claim_cancel,
@@ -29,6 +35,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="A retry with the same key and body within 24 hours returns the first response.",
 )
 FILE_FIELDS = ("proof_of_purchase", "product_photo")
+UPLOAD_TYPES = "image/jpeg, image/png, image/webp, application/pdf"
 
 
 def claim_for_request(request, reference: str):
@@ -44,11 +51,15 @@ class ClaimTokenApi(APIView):
 
 class ClaimCreateApi(APIView):
     throttle_scope = "claims"
+    parser_classes = [JSONParser, MultiPartParser]  # a claim's files can only come as multipart
 
     @extend_schema(
         request={
-            "application/json": ClaimCreateInputSerializer,
-            "multipart/form-data": ClaimCreateInputSerializer,
+            "application/json": ClaimCreateJSONInputSerializer,
+            "multipart/form-data": OpenApiRequest(
+                ClaimCreateInputSerializer,
+                encoding={name: {"contentType": UPLOAD_TYPES} for name in FILE_FIELDS},
+            ),
         },
         parameters=[IDEMPOTENCY_KEY],
         responses={201: ClaimCreatedSerializer, **error_responses(400, 409, 415, 422, 429)},

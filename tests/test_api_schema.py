@@ -19,6 +19,10 @@ def schema(django_db_blocker):
     return response.json()
 
 
+def component(schema, reference: dict) -> dict:
+    return schema["components"]["schemas"][reference["$ref"].rsplit("/", 1)[1]]
+
+
 def operations(schema):
     for path, item in schema["paths"].items():
         for method, operation in item.items():
@@ -50,3 +54,18 @@ def test_the_public_operations_need_no_credentials(schema):
     for path, _, operation in operations(schema):
         if path.startswith("/api/v1/") and "{reference}" not in path:
             assert operation["security"] == [{}], path
+
+
+def test_a_claim_is_json_without_files_or_multipart_with_them(schema):
+    body = schema["paths"]["/api/v1/claims/"]["post"]["requestBody"]["content"]
+    assert set(body) == {"application/json", "multipart/form-data"}
+    files = {"proof_of_purchase", "product_photo"}
+    as_json = component(schema, body["application/json"]["schema"])
+    as_multipart = component(schema, body["multipart/form-data"]["schema"])
+    assert not files & set(as_json["properties"])
+    assert set(as_multipart["properties"]) == set(as_json["properties"]) | files
+    for name in files:
+        assert as_multipart["properties"][name]["format"] == "binary"
+        assert body["multipart/form-data"]["encoding"][name] == {
+            "contentType": "image/jpeg, image/png, image/webp, application/pdf"
+        }
