@@ -69,3 +69,18 @@ def test_a_claim_is_json_without_files_or_multipart_with_them(schema):
         assert body["multipart/form-data"]["encoding"][name] == {
             "contentType": "image/jpeg, image/png, image/webp, application/pdf"
         }
+
+
+def test_the_facility_finder_states_its_rules(schema):
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/facilities/"]["get"]["parameters"]}
+    assert set(parameters) == {"country", "position", "page"}
+    country = parameters["country"]["schema"]
+    assert country["type"] == "string" and {"US", "DE", "JP"} <= set(country["enum"])
+    assert all(len(code) == 2 and code.isupper() for code in country["enum"])
+    # lat and lon are one object, exploded into the query: one is never sent without the other
+    position = parameters["position"]
+    assert (position["in"], position["style"], position["explode"]) == ("query", "form", True)
+    assert position["schema"]["required"] == ["lat", "lon"]
+    lat, lon = position["schema"]["properties"]["lat"], position["schema"]["properties"]["lon"]
+    assert (lat["type"], lat["minimum"], lat["maximum"]) == ("number", -90, 90)
+    assert (lon["type"], lon["minimum"], lon["maximum"]) == ("number", -180, 180)
