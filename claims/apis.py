@@ -1,15 +1,23 @@
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import error_responses
+from core.api import JSONParser, error_responses
 from core.idempotency import idempotent_replay, idempotent_response, request_fingerprint
 
-from .serializers import ClaimCreatedSerializer, ClaimCreateInputSerializer, ClaimSerializer, DetailSerializer
+from .authentication import ClaimAccessTokenAuthentication, ClaimAccessTokenRequired
+from .serializers import (
+    ClaimCreatedSerializer,
+    ClaimCreateInputSerializer,
+    ClaimCreateJSONInputSerializer,
+    ClaimSerializer,
+    DetailSerializer,
+)
 from .services import (
     ClaimSubmission,
     claim_cancel,
@@ -22,9 +30,6 @@ from .services import (
 )
 from .voucher import voucher_png
 
-BEARER = OpenApiParameter(
-    "Authorization", str, OpenApiParameter.HEADER, required=True, description="Bearer <access_token>"
-)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
@@ -33,24 +38,31 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="A retry with the same key and body within 24 hours returns the first response.",
 )
 FILE_FIELDS = ("proof_of_purchase", "product_photo")
-
-
-def bearer_token(request) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
+UPLOAD_TYPES = "image/jpeg, image/png, image/webp, application/pdf"
 
 
 def claim_for_request(request, reference: str):
-    return claim_get_for_token(reference=reference, token=bearer_token(request))
+    return claim_get_for_token(reference=reference, token=request.auth or "")
+
+
+class ClaimTokenApi(APIView):
+    """A view of one claim, opened by the claim's access token."""
+
+    authentication_classes = [ClaimAccessTokenAuthentication]
+    schema = ClaimAccessTokenRequired()
 
 
 class ClaimCreateApi(APIView):
     throttle_scope = "claims"
+    parser_classes = [JSONParser, MultiPartParser]  # a claim's files can only come as multipart
 
     @extend_schema(
         request={
-            "application/json": ClaimCreateInputSerializer,
-            "multipart/form-data": ClaimCreateInputSerializer,
+            "application/json": ClaimCreateJSONInputSerializer,
+            "multipart/form-data": OpenApiRequest(
+                ClaimCreateInputSerializer,
+                encoding={name: {"contentType": UPLOAD_TYPES} for name in FILE_FIELDS},
+            ),
         },
         parameters=[IDEMPOTENCY_KEY],
         responses={201: ClaimCreatedSerializer, **error_responses(400, 409, 415, 422, 429)},
@@ -115,20 +127,18 @@ class StatusLinksApi(APIView):
         )
 
 
-class ClaimDetailApi(APIView):
+class ClaimDetailApi(ClaimTokenApi):
     throttle_scope = "public"
 
-    @extend_schema(parameters=[BEARER], responses={200: ClaimSerializer, **error_responses(404, 429)})
+    @extend_schema(responses={200: ClaimSerializer, **error_responses(404, 429)})
     def get(self, request, reference: str):
         return Response(ClaimSerializer(claim_for_request(request, reference)).data)
 
 
-class ClaimCancelApi(APIView):
+class ClaimCancelApi(ClaimTokenApi):
     throttle_scope = "claims"
 
-    @extend_schema(
-        request=None, parameters=[BEARER], responses={200: ClaimSerializer, **error_responses(404, 409, 429)}
-    )
+    @extend_schema(request=None, responses={200: ClaimSerializer, **error_responses(404, 409, 429)})
     def post(self, request, reference: str):
         claim = claim_cancel(claim=claim_for_request(request, reference))
         return Response(ClaimSerializer(claim).data)
@@ -146,14 +156,13 @@ class PNGRenderer(BaseRenderer):
         return data
 
 
-class ClaimVoucherApi(APIView):
+class ClaimVoucherApi(ClaimTokenApi):
     """The drop-off voucher: a QR code of the claim's reference for the recycling centre to scan."""
 
     throttle_scope = "public"
     renderer_classes = [JSONRenderer, PNGRenderer]
 
     @extend_schema(
-        parameters=[BEARER],
         responses={(200, "image/png"): bytes, **error_responses(404, 429)},
     )
     def get(self, request, reference: str):

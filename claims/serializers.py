@@ -8,6 +8,8 @@ from .selectors import claim_disposal_status, claim_fulfilment, claim_public_eve
 
 
 class ClaimCreateInputSerializer(serializers.Serializer):
+    """A claim: the unit, the remedy chosen and where to reach the customer, with its files."""
+
     model_number = serializers.CharField(max_length=32)
     serial = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     country = serializers.CharField(max_length=8)
@@ -22,6 +24,14 @@ class ClaimCreateInputSerializer(serializers.Serializer):
     # Checked and re-encoded by the service; empty files are refused there as invalid_upload.
     proof_of_purchase = serializers.FileField(required=False, allow_empty_file=True, use_url=False)
     product_photo = serializers.FileField(required=False, allow_empty_file=True, use_url=False)
+
+
+class ClaimCreateJSONInputSerializer(ClaimCreateInputSerializer):
+    """A claim as JSON: the same fields without the files, which JSON cannot carry. A claim with a
+    proof of purchase or a photo is sent as ``multipart/form-data``."""
+
+    proof_of_purchase = None
+    product_photo = None
 
 
 class ClaimEventSerializer(serializers.ModelSerializer):

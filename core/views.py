@@ -1,4 +1,4 @@
-"""Site-wide views: health check and error pages that speak JSON under /api/."""
+"""Site-wide views: health check, error pages that speak JSON under /api/, the API's documentation page."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from .api import error_body
 
@@ -34,6 +35,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
     return defaults.server_error(request)
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from this server's static files (``SWAGGER_UI_DIST = "SIDECAR"``), its setup script a
+    file of its own for the Content-Security-Policy.
+
+    ``OPTIONS`` names the methods (in ``Allow``) and nothing else: DRF's default answer is a description
+    of the view, which the page's HTML renderer has no template for (a 500)."""
+
+    def options(self, request, *args, **kwargs):
+        return HttpResponse()
 
 
 def _database() -> None:

@@ -1,9 +1,9 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
 from core.api import error_responses
-from recalls.services import country_require
+from recalls.countries import country_codes
 
 from .authentication import FacilityTokenAuthentication, IsFacility
 from .selectors import disposal_list_for_facility, facility_list_public
@@ -27,7 +27,7 @@ class DisposalApi(generics.ListAPIView):
     def get_queryset(self):
         return disposal_list_for_facility(facility=self.request.user)
 
-    @extend_schema(responses={200: DisposalSerializer(many=True), **error_responses(401, 403, 404, 429)})
+    @extend_schema(responses={200: DisposalSerializer(many=True), **error_responses(400, 401, 403, 404, 429)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -53,23 +53,53 @@ class FacilityListApi(generics.ListAPIView):
     serializer_class = FacilitySerializer
 
     def get_queryset(self):
-        query = FacilityQuerySerializer(data=self.request.query_params)
+        # A plain dict: DRF reads an empty value in a QueryDict as a form's blank field, left out.
+        query = FacilityQuerySerializer(data=self.request.query_params.dict())
         query.is_valid(raise_exception=True)
-        params = dict(query.validated_data)
-        if "country" in params:
-            params["country"] = country_require(country=params["country"])
-        return facility_list_public(**params)
+        return facility_list_public(**query.validated_data)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("country", str, description="ISO 3166-1 alpha-2"),
-            OpenApiParameter("lat", float, description="Latitude, with lon: nearest first"),
-            OpenApiParameter("lon", float, description="Longitude, with lat"),
+            OpenApiParameter(
+                "country",
+                str,
+                enum=country_codes(),
+                description="Only the facilities in this country: its ISO 3166-1 alpha-2 code, in capitals.",
+            ),
+            # lat needs lon: OpenAPI relates no two parameters, but an object parameter exploded into the
+            # query (?lat=52.52&lon=13.40) states both of its properties as required.
+            OpenApiParameter(
+                "position",
+                {
+                    "type": "object",
+                    "properties": {
+                        "lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "Latitude"},
+                        "lon": {
+                            "type": "number",
+                            "minimum": -180,
+                            "maximum": 180,
+                            "description": "Longitude",
+                        },
+                    },
+                    "required": ["lat", "lon"],
+                },
+                style="form",
+                explode=True,
+                description=(
+                    "Where to look from, sent as `lat` and `lon` (decimal degrees, WGS 84): "
+                    "`?lat=52.52&lon=13.40`. The nearest facilities come first, each with its `distance_km`; "
+                    "those without a position last. `lat` without `lon` (or `lon` without `lat`) is "
+                    "400 `validation_error`."
+                ),
+                examples=[OpenApiExample("Berlin", value={"lat": 52.52, "lon": 13.405})],
+            ),
             OpenApiParameter(
                 "city",
                 str,
-                description="A city in `country` (placed with an offline gazetteer): nearest first. "
-                "Ignored when lat and lon are given.",
+                description="A city in `country` (placed with an offline gazetteer, in any of its usual "
+                "spellings): nearest first, each with its `distance_km`. Ignored when `lat` and `lon` are "
+                "given; a city the gazetteer cannot place, or a city without `country`, is 400 "
+                "`validation_error` on `city`.",
             ),
         ],
         responses={200: FacilitySerializer(many=True), **error_responses(400, 404, 429)},

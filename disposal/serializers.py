@@ -1,4 +1,8 @@
+import re
+
 from rest_framework import serializers
+
+from recalls.countries import country_codes
 
 from .models import DisposalConfirmation, FacilityCertification, RecyclingFacility
 
@@ -43,10 +47,25 @@ class FacilitySerializer(serializers.ModelSerializer):
         ]
 
 
+# A number as JSON and the schema write it: Python's float() also reads "1_0", " 1" and "infinity".
+_DECIMAL_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+class DegreesField(serializers.FloatField):
+    """Decimal degrees, written as a number."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not _DECIMAL_NUMBER.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class FacilityQuerySerializer(serializers.Serializer):
-    country = serializers.CharField(max_length=2, min_length=2, required=False)
-    lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
-    lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
+    """The facility finder's query. The schema states the same rules (``disposal.apis``)."""
+
+    country = serializers.ChoiceField(choices=country_codes(), required=False)
+    lat = DegreesField(min_value=-90, max_value=90, required=False)
+    lon = DegreesField(min_value=-180, max_value=180, required=False)
     city = serializers.CharField(max_length=100, required=False)
 
     def validate(self, attrs):

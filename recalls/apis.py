@@ -10,7 +10,7 @@ from .serializers import RecallSerializer, SerialCheckInputSerializer, SerialChe
 from .services import serial_check
 
 
-@extend_schema(responses={200: RecallSerializer(many=True), **error_responses(404, 429)})
+@extend_schema(responses={200: RecallSerializer(many=True), **error_responses(400, 404, 429)})
 class RecallListApi(generics.ListAPIView):
     """Active recalls with their models and what each market offers."""
 

@@ -18,6 +18,11 @@ def is_country(value: str) -> bool:
     return bool(value) and countries.alpha2(value) == value
 
 
+def country_codes() -> list[str]:
+    """Every officially assigned alpha-2 code, in order: the values ``is_country`` accepts."""
+    return sorted(country.code for country in countries)
+
+
 def country_label(code: str) -> str:
     """The country's name in the active language with its code, "Germany (DE)"; else the bare code."""
     name = countries.name(code)

@@ -3,6 +3,7 @@
 import datetime
 import re
 from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -702,4 +703,20 @@ def test_a_name_of_control_characters_only_is_refused(api, us_recall):
     response = submit(api, claim_payload(name="\r\n\t"))
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error" and "name" in response.json()["fields"]
+    assert not Claim.objects.exists()
+
+
+def test_a_claim_is_json_or_multipart_and_nothing_else(api, us_recall):
+    form = urlencode(claim_payload())
+    response = api.generic("POST", CLAIMS, form, content_type="application/x-www-form-urlencoded")
+
+    assert (response.status_code, response.json()["code"]) == (415, "unsupported_media_type")
+    assert not Claim.objects.exists()
+
+
+def test_a_file_field_in_json_is_not_a_file(api, us_recall):
+    response = submit(api, claim_payload(proof_of_purchase="receipt.pdf"))
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["proof_of_purchase"]
     assert not Claim.objects.exists()

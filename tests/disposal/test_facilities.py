@@ -20,7 +20,7 @@ def test_only_active_certified_lithium_ion_facilities_are_listed(api):
     inactive.active = False
     inactive.save()
     facility_with_token("No lithium", country="DE", accepts_lithium_ion=False)
-    body = api.get(URL, {"country": "de"}).json()
+    body = api.get(URL, {"country": "DE"}).json()
     assert [f["name"] for f in body["results"]] == ["Good"]
     assert body["results"][0]["certifications"][0]["scheme"] == "R2"
 
@@ -60,11 +60,37 @@ def test_a_city_that_cannot_be_placed_is_400_on_city(api, query, message):
 
 
 @pytest.mark.parametrize(
-    "query", [{"lat": "91", "lon": "0"}, {"lat": "50"}, {"lat": "abc", "lon": "1"}, {"country": "XX"}]
+    "query",
+    [
+        {"lat": "91", "lon": "0"},
+        {"lat": "0", "lon": "-180.5"},
+        {"lat": "50"},
+        {"lon": "10"},
+        {"lat": "abc", "lon": "1"},
+        {"lat": "1_0", "lon": "1"},  # float() reads these; they are no numbers
+        {"lat": " 1", "lon": "1"},
+        {"lat": "nan", "lon": "1"},
+        {"lat": "", "lon": ""},
+        {"country": "XX"},
+        {"country": "de"},  # the code as ISO writes it, as the schema's list of codes does
+        {"country": "DEU"},
+        {"country": ""},
+    ],
 )
 def test_bad_query_is_400(api, query):
     response = api.get(URL, query)
     assert (response.status_code, response.json()["code"]) == (400, "validation_error")
+    assert set(response.json()["fields"]) <= {"lat", "lon", "country"}
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"), [("90", "180"), ("-90", "-180"), ("0", "0"), ("-0.0", "1e-05"), ("5.25E+1", "13")]
+)
+def test_a_position_is_any_pair_of_numbers_in_range(api, lat, lon):
+    facility_with_token("Berlin", country="DE", latitude=52.52, longitude=13.40)
+    response = api.get(URL, {"lat": lat, "lon": lon})
+    assert response.status_code == 200
+    assert response.json()["results"][0]["distance_km"] >= 0
 
 
 def test_create_facility_prints_the_token_once_and_stores_its_hash(capsys):
