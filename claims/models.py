@@ -103,6 +103,9 @@ class Claim(models.Model):
     remedy_last_error = models.CharField(max_length=300, blank=True, editable=False)
     remedy_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Reminders sent while the unit was still at home (``settings.DISPOSAL_REMINDER_DAYS``).
+    disposal_reminders_sent = models.PositiveSmallIntegerField(default=0, editable=False)
+
     access_token_hash = models.CharField(max_length=64, editable=False)
     personal_data_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -8,11 +8,25 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from recalls.countries import emergency_number
+
 from . import extensions
 from .forms import STATUS_LABELS
 from .models import Claim, ClaimStatus
 from .selectors import claim_fulfilment
 from .timezones import claim_time_zone
+
+# E-mails sent while the unit may still be at home: they say what to do now, and where to take it.
+UNIT_AT_HOME_EMAILS = {
+    "received",
+    "approved",
+    "awaiting_disposal",
+    "rejected",
+    "cancelled",
+    "disposal_reminder",
+}
+# E-mails that show the remedy issued.
+FULFILMENT_EMAILS = {"fulfilled", "remedy_arranged"}
 
 # Statuses the customer hears about, with the template that tells them.
 STATUS_EMAILS: dict[str, str] = {
@@ -36,9 +50,13 @@ def claim_email_send(*, claim_id: int, template: str) -> None:
             "claim": claim,
             "status_url": status_url(claim),
             "note": _rejection_reason(claim) if template == "rejected" else None,
-            "fulfilment": claim_fulfilment(claim=claim) if template == "fulfilled" else None,
+            "fulfilment": claim_fulfilment(claim=claim) if template in FULFILMENT_EMAILS else None,
+            "disposal": extensions.disposal_status.ask(claim, default={})
+            if template == "disposal_confirmed"
+            else {},
+            "emergency_number": emergency_number(claim.country),
             "sections": [section(claim) for section in extensions.received_email_sections]
-            if template == "received"
+            if template in UNIT_AT_HOME_EMAILS
             else [],
             "claims": [
                 {"claim": other, "status_url": status_url(other), "status": STATUS_LABELS.get(other.status)}

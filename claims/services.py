@@ -15,6 +15,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -309,6 +310,11 @@ def _approve_locked(
             ),
             note_params={},
         )
+    if actor_kind == Actor.AGENT:
+        # Approved after a review: the customer hears so, and what comes next. An approval at intake
+        # is told in the "claim received" e-mail.
+        template = "awaiting_disposal" if claim.status == ClaimStatus.AWAITING_DISPOSAL else "approved"
+        claim_email_owe(claim_id=claim.pk, template=template)
     log_event(
         logger,
         "claim.approved",
@@ -806,3 +812,39 @@ def status_links_request(*, email: str) -> bool:
     claim_email_owe(claim_id=latest.pk, template="status_links")
     log_event(logger, "claim.status_links_sent", claim=latest.reference)
     return True
+
+
+# --- Reminders for units still at home -------------------------------------------------------------
+
+REMINDER_BATCH = 500
+
+
+def disposal_reminders_send(*, now: datetime.datetime | None = None) -> int:
+    """Remind each customer whose claim waits for the unit, ``DISPOSAL_REMINDER_DAYS`` after it began
+    to wait: each reminder once (a counter on the claim moves with the e-mail owed, in one transaction),
+    none once a centre has the unit."""
+    now = now or timezone.now()
+    reminded = 0
+    for sent, days in enumerate(settings.DISPOSAL_REMINDER_DAYS):
+        waiting_since = ClaimEvent.objects.filter(
+            claim=OuterRef("pk"),
+            kind=ClaimEvent.Kind.STATUS_CHANGED,
+            new_status=ClaimStatus.AWAITING_DISPOSAL,
+            created_at__lte=now - datetime.timedelta(days=days),
+        )
+        due = Claim.objects.filter(
+            status=ClaimStatus.AWAITING_DISPOSAL,
+            disposal_reminders_sent=sent,
+            disposal_confirmed_at__isnull=True,
+        ).filter(Exists(waiting_since))
+        for claim_id in due.values_list("pk", flat=True)[:REMINDER_BATCH]:
+            with transaction.atomic():
+                # Only the run that moves the counter owes the e-mail: two sweeps at once send one.
+                if Claim.objects.filter(pk=claim_id, disposal_reminders_sent=sent).update(
+                    disposal_reminders_sent=sent + 1
+                ):
+                    claim_email_owe(claim_id=claim_id, template="disposal_reminder")
+                    reminded += 1
+    if reminded:
+        log_event(logger, "claim.disposal_reminders_sent", count=reminded)
+    return reminded

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from .outbox import claim_email_owe
 from .privacy import documents_orphaned_delete
+from .services import disposal_reminders_send
 
 
 @shared_task
@@ -15,3 +16,8 @@ def documents_orphaned_sweep_task() -> int:
 def claim_email(*, claim_id: int, template: str) -> None:
     """Messages queued by the version before the outbox: what they owe goes to the outbox now."""
     claim_email_owe(claim_id=claim_id, template=template)
+
+
+@shared_task
+def disposal_reminders_task() -> int:
+    return disposal_reminders_send()

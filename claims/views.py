@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.api import status_for
 from core.errors import ApplicationError
 from core.throttling import rate_limit_wait
-from recalls.countries import country_label
+from recalls.countries import country_label, emergency_number
 from recalls.models import MarketRule, Remedy
 from recalls.selectors import (
     market_rule_get,
@@ -55,10 +55,6 @@ from .services import (
 )
 from .timezones import claim_time_zone
 from .voucher import voucher_png
-
-# The fire service, where the "what to do right now" box says to call it; 112 works across Europe and
-# on most mobile networks elsewhere.
-EMERGENCY_NUMBERS = {"US": "911", "CA": "911", "JP": "119"}
 
 # The claim just submitted from this browser: its reference, and its access token until shown once.
 SUBMITTED_SESSION_KEY = "claims.submitted"
@@ -113,7 +109,7 @@ def _safety(*, country: str, city: str = "") -> dict[str, Any]:
     """What the "what to do right now" box needs: the fire service's number and the nearest centres."""
     found = extensions.nearest_centres.ask(country, city)
     return {
-        "emergency_number": EMERGENCY_NUMBERS.get(country, "112"),
+        "emergency_number": emergency_number(country),
         "centres": found.centres if found else [],
         "centres_near": found.near if found else "",
         "centres_city_unknown": found.city_unknown if found else "",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from claims.models import Claim, ClaimEvent, ClaimFlag, ClaimStatus
+from claims.outbox import claim_email_owe
 from claims.references import normalise_reference
 from claims.services import claim_flag, claim_lock, claim_transition
 from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Refused
@@ -195,6 +196,7 @@ def disposal_confirm(
             note=HANDED_IN_NOTES[condition],
             note_params={"facility": facility.name},
         )
+        claim_email_owe(claim_id=claim.pk, template="disposal_confirmed")
         # The claim knows its unit is gone, whatever its status: an approval later need not wait.
         claim.disposal_confirmed_at = confirmation.received_at
         Claim.objects.filter(pk=claim.pk).update(disposal_confirmed_at=claim.disposal_confirmed_at)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 
 from claims.dispatch import remedy_issue_after_commit
 from claims.models import REMEDY_DUE_STATUSES, Claim, ClaimEvent, ClaimStatus
+from claims.outbox import claim_email_owe
 from claims.references import CROCKFORD, normalise_reference, random_crockford
 from claims.services import claim_advance, claim_lock, claim_transition
 from core.errors import ApplicationError, Conflict, NotFound, in_sentence
@@ -170,6 +171,7 @@ def _order_replacement(claim: Claim, *, model) -> None:
             gettext_noop("Replacement %(model)s ordered from the warehouse."),
             {"model": model.model_number},
         )
+        claim_email_owe(claim_id=claim.pk, template="remedy_arranged")
 
 
 def replacement_mark_shipped(
@@ -220,6 +222,7 @@ def _instruct_refund(claim: Claim, *, amount, currency: str) -> None:
             gettext_noop("Refund of %(amount)s %(currency)s sent to finance for payout."),
             {"amount": str(amount), "currency": currency},
         )
+        claim_email_owe(claim_id=claim.pk, template="remedy_arranged")
 
 
 def refund_mark_paid(*, reference: str, payout_reference: str, actor_id: str = "") -> Claim:

@@ -75,3 +75,12 @@ def market_time_zone(country: str) -> datetime.tzinfo:
     """The zone the market's customers read times in; UTC for a country without one here."""
     zone = MARKET_TIME_ZONES.get(normalise_country(country))
     return zoneinfo.ZoneInfo(zone) if zone else datetime.UTC
+
+
+# The fire service's number, where customers are told to call it; 112 works across Europe and on most
+# mobile networks elsewhere.
+EMERGENCY_NUMBERS = {"US": "911", "CA": "911", "JP": "119"}
+
+
+def emergency_number(country: str) -> str:
+    return EMERGENCY_NUMBERS.get(normalise_country(country), "112")

@@ -269,7 +269,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": _every(60.0, "core.tasks.outbox_sweep_task"),
     "idempotency-purge": _every(3600.0, "core.tasks.idempotency_purge_task"),
     "orphaned-documents-sweep": _every(3600.0, "claims.tasks.documents_orphaned_sweep_task"),
+    "disposal-reminders": _every(3600.0, "claims.tasks.disposal_reminders_task"),
 }
+# A claim waiting for its unit to be handed in reminds the customer this many days after it began to
+# wait, once each.
+DISPOSAL_REMINDER_DAYS = env.list("DISPOSAL_REMINDER_DAYS", cast=int, default=[7, 21])
 # A due remedy not issued this long after it became due is queued again by the sweep; each further
 # attempt waits twice as long, and after RETRY_MAX_ATTEMPTS it is dead-lettered for a supervisor.
 REMEDY_SWEEP_AFTER_SECONDS = env.int("REMEDY_SWEEP_AFTER_SECONDS", default=300)

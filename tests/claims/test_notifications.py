@@ -1,0 +1,145 @@
+"""The customer hears of every step of a claim's life, once, in the claim's language, and every e-mail
+sent while the unit may still be at home says what to do now and where to take it."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from claims.models import Claim, ClaimEvent, ClaimStatus
+from claims.services import claim_approve, claim_reject, disposal_reminders_send
+from disposal.services import disposal_confirm
+from fulfilment.services import refund_mark_paid, replacement_mark_shipped
+from tests.factories import ClaimFactory, facility_with_token
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def review(us_recall):
+    model = us_recall.models.get()
+
+    def make(**kwargs):
+        return ClaimFactory(recall=us_recall, model=model, **kwargs)
+
+    return make
+
+
+def run(capture, action):
+    with capture(execute=True):
+        result = action()
+    return result
+
+
+def subjects(mailoutbox):
+    return [mail.subject for mail in mailoutbox]
+
+
+def test_an_approval_after_review_is_told_with_what_comes_next(
+    review, mailoutbox, django_capture_on_commit_callbacks
+):
+    claim = review(remedy="replacement")
+    run(django_capture_on_commit_callbacks, lambda: claim_approve(claim=claim, agent_id="7"))
+    approved, arranged = mailoutbox
+    assert approved.subject == f"Your claim {claim.reference} is approved"
+    assert "approved it" in approved.body and "Stop using it now." in approved.body
+    assert "/status/link/" in approved.body
+    assert arranged.subject == f"Your remedy is on its way ({claim.reference})"
+    assert "our warehouse is preparing your new unit" in arranged.body
+
+    run(
+        django_capture_on_commit_callbacks,
+        lambda: replacement_mark_shipped(reference=claim.reference, tracking_number="1Z9"),
+    )
+    assert "1Z9" in mailoutbox[-1].body and len(mailoutbox) == 3
+
+
+def test_a_claim_held_for_disposal_is_told_where_to_go_and_then_that_the_unit_arrived_in_german(
+    review, mailoutbox, django_capture_on_commit_callbacks
+):
+    facility, _token = facility_with_token(
+        "Wertstoffhof München", country="DE", latitude=48.14, longitude=11.58
+    )
+    claim = review(country="DE", remedy="refund", city="München", language="de")
+    run(django_capture_on_commit_callbacks, lambda: claim_approve(claim=claim, agent_id="7"))
+    [held] = mailoutbox
+    assert "bitte geben Sie das Gerät ab" in held.subject
+    assert "Wertstoffhof München" in held.body and "km)" in held.body
+    assert "Benutzen Sie es sofort nicht mehr." in held.body and "(112)" in held.body
+
+    run(
+        django_capture_on_commit_callbacks,
+        lambda: disposal_confirm(
+            facility=facility, claim_reference=claim.reference, serial=claim.serial, condition="intact"
+        ),
+    )
+    arrived = mailoutbox[1]
+    assert "Wertstoffhof München" in arrived.body and "abgegeben" in arrived.subject
+    arranged = mailoutbox[2]
+    assert "39,99 EUR" in arranged.body or "39.99 EUR" in arranged.body
+    run(
+        django_capture_on_commit_callbacks,
+        lambda: refund_mark_paid(reference=claim.reference, payout_reference="SEPA-1"),
+    )
+    assert len(mailoutbox) == 4
+    assert all("Hallo" in mail.body for mail in mailoutbox)
+
+
+def test_a_rejection_still_carries_the_safety_advice(review, mailoutbox, django_capture_on_commit_callbacks):
+    claim = review()
+    run(
+        django_capture_on_commit_callbacks,
+        lambda: claim_reject(claim=claim, agent_id="7", reason="No receipt."),
+    )
+    [rejected] = mailoutbox
+    assert "No receipt." in rejected.body
+    assert "Stop using it now." in rejected.body and "household trash" in rejected.body
+    assert "The unit is still dangerous" in rejected.body
+
+
+def test_an_approval_at_intake_is_told_once_in_the_received_e_mail(
+    client, us_recall, mailoutbox, django_capture_on_commit_callbacks
+):
+    from tests.claims.test_pages import submit
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert submit(client).status_code == 302
+    assert [s.split(" ")[0] for s in subjects(mailoutbox)][:1] == ["We"]  # "We received your ..."
+    assert not any("is approved" in s for s in subjects(mailoutbox))
+
+
+def test_units_still_at_home_get_a_reminder_after_7_and_21_days_once_each(
+    review, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    settings.DISPOSAL_REMINDER_DAYS = [7, 21]
+    waiting = review(country="DE", remedy="refund")
+    handed_in = review(country="DE", remedy="refund")
+    for claim in (waiting, handed_in):
+        run(django_capture_on_commit_callbacks, lambda claim=claim: claim_approve(claim=claim, agent_id="7"))
+    Claim.objects.filter(pk=handed_in.pk).update(disposal_confirmed_at=timezone.now())
+    began = (
+        ClaimEvent.objects.filter(claim=waiting, new_status=ClaimStatus.AWAITING_DISPOSAL).get().created_at
+    )
+    mailoutbox.clear()
+
+    def sweep(days):
+        with django_capture_on_commit_callbacks(execute=True):
+            return disposal_reminders_send(now=began + datetime.timedelta(days=days))
+
+    assert sweep(6) == 0
+    assert sweep(7.1) == 1
+    assert sweep(8) == 0  # once
+    assert sweep(21.5) == 1
+    assert sweep(60) == 0  # no third
+    assert [mail.to for mail in mailoutbox] == [[waiting.email], [waiting.email]]
+    assert "still waiting to be handed in" in mailoutbox[0].subject
+    assert "Stop using it now." in mailoutbox[0].body
+    assert Claim.objects.get(pk=waiting.pk).disposal_reminders_sent == 2
+
+
+def test_the_reminders_run_from_the_beat_schedule(settings):
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["disposal-reminders"]["task"] == "claims.tasks.disposal_reminders_task"
+    )
+    call_command("check")
