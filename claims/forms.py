@@ -32,7 +32,8 @@ EVENT_LABELS = {
     "submitted": _("Claim received"),
     "status_changed": _("Status changed"),
     "flagged": _("Held for a check"),
-    "remedy_issued": _("Remedy issued"),
+    # What the note says: ordered, sent to finance, shipped, issued (the status says how far it is).
+    "remedy_issued": pgettext_lazy("timeline", "Your remedy"),
     "disposal_confirmed": _("Disposal confirmed by a recycling centre"),
     "note": _("Note"),
 }

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+import math
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from . import extensions
-from .models import RELEASED_STATUSES, Claim, ClaimEvent
+from .models import RELEASED_STATUSES, Claim, ClaimEvent, ClaimStatus
 
 
 def claims_sharing_contact(*, claim: Claim) -> QuerySet[Claim]:
@@ -30,3 +34,30 @@ def claim_disposal_status(*, claim: Claim) -> dict[str, Any]:
 def claim_fulfilment(*, claim: Claim) -> dict[str, Any] | None:
     """What the customer received, once issued: the API's ``fulfilment`` (the fulfilment app knows)."""
     return extensions.fulfilment_summary.ask(claim)
+
+
+REVIEW_TIME_WINDOW = datetime.timedelta(days=30)
+
+
+def typical_review_days(*, now: datetime.datetime | None = None) -> int | None:
+    """Within how many days claims that waited for an agent were decided, over the last 30 days:
+    the median, in whole days rounded up (at least 1); None without such decisions. Cached briefly:
+    every status page of a claim in review shows it."""
+    cached = cache.get("claims.typical_review_days")
+    if cached is not None:
+        return cached or None
+    now = now or timezone.now()
+    decided = ClaimEvent.objects.filter(
+        kind=ClaimEvent.Kind.STATUS_CHANGED,
+        old_status=ClaimStatus.NEEDS_REVIEW,
+        new_status__in=[ClaimStatus.APPROVED, ClaimStatus.REJECTED],
+        actor_kind=ClaimEvent.Actor.AGENT,
+        created_at__gte=now - REVIEW_TIME_WINDOW,
+    ).values_list("created_at", "claim__created_at")[:5000]
+    waits = sorted(decided_at - submitted_at for decided_at, submitted_at in decided)
+    days = None
+    if waits:
+        median = waits[len(waits) // 2]
+        days = max(1, math.ceil(median / datetime.timedelta(days=1)))
+    cache.set("claims.typical_review_days", days or 0, 600)
+    return days

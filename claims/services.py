@@ -329,9 +329,20 @@ def _approve_locked(
 
 
 def claim_approve(*, claim: Claim, agent_id: str, note: str = "") -> Claim:
+    """``note``: the agent's note for the team; the customer's timeline shows the approval without it."""
     with transaction.atomic():
         claim = claim_lock(claim_id=claim.pk)
-        return _approve_locked(claim, actor_kind=Actor.AGENT, actor_id=agent_id, note=note)
+        claim = _approve_locked(claim, actor_kind=Actor.AGENT, actor_id=agent_id)
+        if note.strip():
+            ClaimEvent.objects.create(
+                claim=claim,
+                kind=ClaimEvent.Kind.NOTE,
+                actor_kind=Actor.AGENT,
+                actor_id=agent_id,
+                note=note.strip(),
+                public=False,
+            )
+        return claim
 
 
 def claim_reject(*, claim: Claim, agent_id: str, reason: str) -> Claim:

@@ -44,7 +44,7 @@ from .forms import (
     show_application_error,
 )
 from .models import TRANSITIONS, Claim, ClaimStatus
-from .selectors import claim_disposal_status, claim_fulfilment, claim_public_events
+from .selectors import claim_disposal_status, claim_fulfilment, claim_public_events, typical_review_days
 from .services import (
     ClaimSubmission,
     claim_cancel,
@@ -321,6 +321,7 @@ def _status_context(claim: Claim, *, link: str = "", token: str = "", confirm_ca
         else None,
         can_cancel=ClaimStatus.CANCELLED in TRANSITIONS[claim.status],
         confirm_cancel=confirm_cancel,
+        review_days=typical_review_days() if claim.status == ClaimStatus.NEEDS_REVIEW else None,
     )
     return context
 

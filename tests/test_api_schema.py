@@ -73,7 +73,7 @@ def test_a_claim_is_json_without_files_or_multipart_with_them(schema):
 
 def test_the_facility_finder_states_its_rules(schema):
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/facilities/"]["get"]["parameters"]}
-    assert set(parameters) == {"country", "position", "page"}
+    assert set(parameters) == {"country", "position", "city", "page"}
     country = parameters["country"]["schema"]
     assert country["type"] == "string" and {"US", "DE", "JP"} <= set(country["enum"])
     assert all(len(code) == 2 and code.isupper() for code in country["enum"])

@@ -94,12 +94,26 @@ def test_a_body_over_the_limit_is_413_json_before_it_is_read(server):
 
 
 def test_too_many_fields_is_413_json(server):
-    form = "&".join(f"f{n}=x" for n in range(2000)).encode()
+    # multipart: the claim API takes JSON or multipart (a urlencoded body is 415 before it is read)
+    boundary = "fields"
+    form = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="f{n}"\r\n\r\nx\r\n' for n in range(2000)
+    )
+    body_bytes = (form + f"--{boundary}--\r\n").encode()
     status, content_type, body = _status(
-        server, "POST", "/api/v1/claims/", form, {"Content-Type": "application/x-www-form-urlencoded"}
+        server,
+        "POST",
+        "/api/v1/claims/",
+        body_bytes,
+        {"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     assert (status, content_type) == (413, "application/json")
     assert json.loads(body)["code"] == "request_too_large"
+    urlencoded = "&".join(f"f{n}=x" for n in range(2000)).encode()
+    status, content_type, body = _status(
+        server, "POST", "/api/v1/claims/", urlencoded, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert (status, json.loads(body)["code"]) == (415, "unsupported_media_type")
 
 
 def test_an_unknown_api_url_is_a_json_404_listing_nothing(server):

@@ -143,3 +143,41 @@ def test_the_reminders_run_from_the_beat_schedule(settings):
         settings.CELERY_BEAT_SCHEDULE["disposal-reminders"]["task"] == "claims.tasks.disposal_reminders_task"
     )
     call_command("check")
+
+
+def test_an_agents_approval_note_stays_with_the_team(review, django_capture_on_commit_callbacks):
+    from claims.selectors import claim_public_events
+
+    claim = review()
+    note = "Receipt matches model A1647, purchase date within recalled batch"
+    run(django_capture_on_commit_callbacks, lambda: claim_approve(claim=claim, agent_id="7", note=note))
+    public = list(claim_public_events(claim=claim))
+    assert not any(note in (event.display_note or "") for event in public)
+    assert any(event.new_status == ClaimStatus.APPROVED for event in public)
+    internal = claim.events.get(kind=ClaimEvent.Kind.NOTE)
+    assert (internal.note, internal.public, internal.actor_id) == (note, False, "7")
+
+
+def test_the_status_page_says_how_long_a_review_takes_from_live_figures(
+    client, review, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from claims.selectors import typical_review_days
+
+    cache.clear()
+    assert typical_review_days() is None
+    for waited_hours in (20, 30, 80):
+        claim = review()
+        Claim.objects.filter(pk=claim.pk).update(
+            created_at=timezone.now() - datetime.timedelta(hours=waited_hours)
+        )
+        run(django_capture_on_commit_callbacks, lambda claim=claim: claim_approve(claim=claim, agent_id="7"))
+    cache.clear()
+    assert typical_review_days() == 2  # the median wait, 30 hours, in whole days rounded up
+    from claims.services import status_link_token
+
+    waiting = review()
+    page = client.get(f"/status/link/{status_link_token(waiting)}/").content.decode()
+    assert "Claims are usually decided within 2 days." in page
+    cache.clear()
