@@ -212,7 +212,13 @@ class ClaimAdmin(RecordAdmin):
 
     @admin.display(description="address")
     def address(self, claim: Claim) -> str:
-        lines = [claim.address_line1, claim.address_line2, f"{claim.postal_code} {claim.city}", claim.country]
+        lines = [
+            claim.address_line1,
+            claim.address_line2,
+            f"{claim.postal_code} {claim.city}",
+            claim.region,
+            claim.country,
+        ]
         return format_html_join("", "{}<br>", ((line,) for line in lines if line.strip()))
 
     @admin.display(description="claims from this e-mail or address")

@@ -13,6 +13,7 @@ from recalls.countries import country_label
 from recalls.models import ProductModel, Remedy
 from recalls.selectors import recall_list_active
 
+from .addresses import address_format, region_choices
 from .serializers import ClaimCreateInputSerializer
 from .uploads import MAX_UPLOAD_BYTES
 
@@ -149,10 +150,29 @@ class ClaimForm(_RecallChoicesForm):
     """``remedies``: what the chosen market offers, each with its words and amount; None until a model
     and a country are chosen."""
 
-    def __init__(self, *args, remedies: list[tuple[str, str]] | None = None, **kwargs) -> None:
+    def __init__(
+        self, *args, remedies: list[tuple[str, str]] | None = None, country: str = "", **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         if remedies is not None:
             self.fields["remedy"].choices = remedies
+        self.address = address_format(country) if country else None
+        if self.address is not None:
+            # The market's own address: its order, its word for a postal code, its states or prefectures.
+            self.fields["postal_code"].label = self.address.postal_label
+            if self.address.region_required:
+                self.fields["region"] = forms.ChoiceField(
+                    label=self.address.region_label,
+                    choices=[("", _("Choose"))] + region_choices(country),
+                    widget=forms.Select(attrs={"autocomplete": "address-level1"}),
+                )
+
+    def address_fields(self) -> list[forms.BoundField]:
+        """The address fields in the market's order."""
+        order = (
+            self.address.order if self.address else ("address_line1", "address_line2", "postal_code", "city")
+        )
+        return [self[name] for name in order]
 
     model_number = _claim_field(
         "model_number",
@@ -203,6 +223,9 @@ class ClaimForm(_RecallChoicesForm):
     )
     postal_code = _claim_field(
         "postal_code", label=_("Postal code"), widget=forms.TextInput(attrs={"autocomplete": "postal-code"})
+    )
+    region = _claim_field(
+        "region", label=_("State or region"), widget=forms.TextInput(attrs={"autocomplete": "address-level1"})
     )
     proof_of_purchase = _claim_field(
         "proof_of_purchase",

@@ -76,6 +76,8 @@ class Claim(models.Model):
     address_line2 = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100)
     postal_code = models.CharField(max_length=20)
+    # The state, prefecture or province where the market's addresses have one (US, JP).
+    region = models.CharField(max_length=100, blank=True)
     language = models.CharField(max_length=8, default="en", help_text="For e-mails to the customer.")
     # The contact as a farmer's variants of it compare equal (see contacts.py), for "claims from one
     # contact": never shown, never written to.

@@ -59,6 +59,7 @@ def claim_erase_personal_data(*, claim_id: int) -> bool:
             address_line2="",
             city=ERASED,
             postal_code="",
+            region="",
             personal_data_erased_at=timezone.now(),
         )
         storage = ClaimDocument._meta.get_field("file").storage

@@ -21,6 +21,14 @@ class ClaimCreateInputSerializer(serializers.Serializer):
     address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=20)
+    region = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The state (US), prefecture (JP) or province, by its code or name; optional here, "
+        "asked for by the claim page where the market's addresses have one.",
+    )
     # Checked and re-encoded by the service; empty files are refused there as invalid_upload.
     proof_of_purchase = serializers.FileField(required=False, allow_empty_file=True, use_url=False)
     product_photo = serializers.FileField(required=False, allow_empty_file=True, use_url=False)

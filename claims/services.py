@@ -35,6 +35,7 @@ from recalls.selectors import (
 from recalls.services import country_require, product_model_require, serial_require
 
 from . import fraud
+from .addresses import address_format, postal_code_normalise, region_normalise
 from .contacts import address_key, email_key, phone_e164, phone_example
 from .dispatch import remedy_issue_after_commit
 from .labels import LabelReading, serial_on_label
@@ -73,6 +74,7 @@ _SINGLE_LINE_FIELDS = (
     "address_line2",
     "city",
     "postal_code",
+    "region",
     "serial",
 )
 _REQUIRED_FIELDS = ("name", "email", "address_line1", "city", "postal_code")
@@ -98,6 +100,32 @@ def normalise_email(email: str) -> str:
 
 def _validation_error(field_name: str, message: str) -> ApplicationError:
     return ApplicationError.invalid_fields({field_name: [message]})
+
+
+def _address_require(submission: ClaimSubmission, *, country: str) -> ClaimSubmission:
+    """The postal code and region as the market writes them, or ``validation_error`` on the field."""
+    postal_code = postal_code_normalise(country, submission.postal_code)
+    if postal_code is None:
+        example = address_format(country).postal_example
+        raise _validation_error(
+            "postal_code",
+            (
+                _("This is not a postal code of %(country)s, such as %(example)s.")
+                if example
+                else _("This is not a postal code of %(country)s.")
+            )
+            % {"country": country_label(country), "example": example},
+        )
+    region = ""
+    if submission.region.strip():
+        region = region_normalise(country, submission.region) or ""
+        if not region:
+            raise _validation_error(
+                "region",
+                _("%(region)s is not a region of %(country)s.")
+                % {"region": repr(submission.region.strip()), "country": country_label(country)},
+            )
+    return dataclasses.replace(submission, postal_code=postal_code, region=region)
 
 
 def _phone_require(phone: str, *, country: str) -> str:
@@ -441,6 +469,7 @@ class ClaimSubmission:
     serial: str = ""
     phone: str = ""
     address_line2: str = ""
+    region: str = ""
     proof_of_purchase: UploadedFile | None = None
     product_photo: UploadedFile | None = None
     language: str = "en"
@@ -626,6 +655,7 @@ def claim_prepare(*, submission: ClaimSubmission) -> PreparedClaim:
     country = country_require(country=submission.country)
     if submission.phone:
         submission = dataclasses.replace(submission, phone=_phone_require(submission.phone, country=country))
+    submission = _address_require(submission, country=country)
     serial = serial_require(model=model, serial=submission.serial) if submission.serial.strip() else ""
     uploads = {
         ClaimDocument.Kind.PROOF_OF_PURCHASE: submission.proof_of_purchase,
@@ -766,6 +796,7 @@ def _new_claim(
         address_line2=submission.address_line2.strip(),
         city=submission.city.strip(),
         postal_code=submission.postal_code.strip().upper(),
+        region=submission.region,
         language=submission.language,
         access_token_hash=hash_token(token),
     )

@@ -224,7 +224,9 @@ def claim_create(request: HttpRequest) -> HttpResponse:
     market = _chosen_market(data)
     remedies = market["remedies"] if market else None
     if request.method == "POST":
-        form = ClaimForm(request.POST, request.FILES, remedies=remedies)
+        form = ClaimForm(
+            request.POST, request.FILES, remedies=remedies, country=market["rule"].country if market else ""
+        )
         wait = _over_rate(request, form, scope="claims")
         if wait is not None:
             status = 429
@@ -247,7 +249,7 @@ def claim_create(request: HttpRequest) -> HttpResponse:
         initial = {name: request.GET[name] for name in PREFILL_FIELDS if name in request.GET}
         if remedies is not None and len(remedies) == 1:
             initial["remedy"] = remedies[0][0]
-        form = ClaimForm(initial=initial, remedies=remedies)
+        form = ClaimForm(initial=initial, remedies=remedies, country=market["rule"].country if market else "")
     context = {
         "form": form,
         "market": market,

@@ -159,7 +159,12 @@ def _order_replacement(claim: Claim, *, model) -> None:
             "ship_to_name": claim.customer_name,
             "ship_to_address": "\n".join(
                 line
-                for line in [claim.address_line1, claim.address_line2, f"{claim.postal_code} {claim.city}"]
+                for line in [
+                    claim.address_line1,
+                    claim.address_line2,
+                    f"{claim.postal_code} {claim.city}",
+                    claim.region,
+                ]
                 if line
             ),
             "ship_to_country": claim.country,

@@ -46,6 +46,7 @@ def test_check_then_claim_in_english_with_a_label_photo(live_server, browser_pag
     assert page.input_value("input[name=country]") == "US"
     page.check("input[name=remedy][value=gift_card]")
     fill_contact(page, name="Ada Lovelace", city="Springfield", postal_code="12345")
+    page.select_option("#id_region", "IL")  # the US form asks for the state, between city and ZIP code
     page.set_input_files("#id_product_photo", str(image(tmp_path, "label.png", "PNG")))
     page.get_by_role("button", name="Submit claim").click()
 

@@ -145,11 +145,38 @@ def test_serial_not_recalled_without_proof_is_refused(api, us_recall):
     assert not Claim.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        (
+            {"postal_code": "1234"},
+            "postal_code",
+            "This is not a postal code of United States of America (US), such as 95014.",
+        ),
+        ({"region": "Narnia"}, "region", "'Narnia' is not a region of United States of America (US)."),
+    ],
+)
+def test_a_postal_code_or_region_the_market_has_not_is_400_on_its_field(
+    api, us_recall, fields, field, message
+):
+    response = submit(api, claim_payload(**fields))
+    assert response.status_code == 400
+    assert response.json()["fields"] == {field: [message]}
+
+
+def test_a_region_is_stored_as_its_code_and_is_optional_in_the_api(api, us_recall):
+    from claims.models import Claim
+
+    assert submit(api, claim_payload(region="california", postal_code=" 94043 ")).status_code == 201
+    assert submit(api, claim_payload(serial="AH2306-0000-0000-43", email="b@example.com")).status_code == 201
+    assert sorted(Claim.objects.values_list("region", "postal_code")) == [("", "12345"), ("CA", "94043")]
+
+
 def test_serial_recalled_only_in_other_markets_is_not_recalled_here(api, us_recall):
     # given the recall also runs in Japan, but this batch was sold in the US and Germany only
     MarketRuleFactory(recall=us_recall, country="JP")
 
-    response = submit(api, claim_payload(country="JP", remedy="replacement"))
+    response = submit(api, claim_payload(country="JP", remedy="replacement", postal_code="100-0001"))
 
     assert response.status_code == 422
     assert response.json()["code"] == "serial_not_recalled"

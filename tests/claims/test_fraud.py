@@ -149,7 +149,7 @@ def test_one_door_however_it_is_spelt(api, us_recall, spellings):
         response = submit(
             api,
             claim_payload(
-                serial=recalled_serial(100 * n), **contact(n, address_line1=spelling, postal_code="94 107")
+                serial=recalled_serial(100 * n), **contact(n, address_line1=spelling, postal_code="94107")
             ),
         )
         assert response.json()["status"] == "approved"

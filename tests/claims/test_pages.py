@@ -34,6 +34,7 @@ def claim_data(**overrides):
         "address_line2": "",
         "city": "Springfield",
         "postal_code": "12345",
+        "region": "IL",
     }
     return {**data, **overrides}
 
@@ -180,7 +181,7 @@ def test_claim_form_shows_all_fields_and_only_the_remedies_of_the_customers_coun
         client.get("/claim/", {"model_number": "A1263", "serial": RECALLED_NORMALISED, "country": "DE"})
     )
     for name in claim_data():
-        assert f'name="{name}"' in page
+        assert f'name="{name}"' in page or name == "region"  # Germany's addresses have no state
     assert 'enctype="multipart/form-data"' in page
     assert 'name="csrfmiddlewaretoken"' in page
     assert 'type="file" name="proof_of_purchase"' in page
@@ -192,6 +193,43 @@ def test_claim_form_shows_all_fields_and_only_the_remedies_of_the_customers_coun
     assert "Gift card" not in page  # offered in the US only
     assert "the remedy is issued once the centre confirms" in page  # Germany: disposal first
     assert "TEST-RECALL" not in page.replace(us_recall.code, "")  # no other recall's table
+
+
+def test_the_address_is_asked_in_the_markets_order_with_its_states_or_prefectures(client, us_recall):
+    def order(page):
+        names = ["address_line1", "address_line2", "city", "region", "postal_code"]
+        return sorted((page.index(f'name="{name}"'), name) for name in names if f'name="{name}"' in page)
+
+    us = text(client.get("/claim/", {"model_number": "A1263", "country": "US"}))
+    assert [name for _, name in order(us)] == [
+        "address_line1",
+        "address_line2",
+        "city",
+        "region",
+        "postal_code",
+    ]
+    assert '<option value="CA">California</option>' in us and "ZIP code" in us
+    de = text(client.get("/claim/", {"model_number": "A1263", "country": "DE"}))
+    assert [name for _, name in order(de)] == ["address_line1", "address_line2", "postal_code", "city"]
+
+    MarketRuleFactory(recall=us_recall, country="JP", offers_gift_card=False)
+    jp = text(client.get("/claim/", {"model_number": "A1263", "country": "JP"}, HTTP_ACCEPT_LANGUAGE="ja"))
+    assert [name for _, name in order(jp)] == [
+        "postal_code",
+        "region",
+        "city",
+        "address_line1",
+        "address_line2",
+    ]
+    assert '<option value="東京都">東京都</option>' in jp
+
+    refused = text(submit(client, region="Narnia"))
+    assert "Narnia is not one of the available choices." in refused
+    refused = text(submit(client, postal_code="1234"))
+    assert "This is not a postal code of United States of America (US), such as 95014." in refused
+    assert Claim.objects.count() == 0
+    assert submit(client, region="CA").status_code == 302
+    assert Claim.objects.get().region == "CA"
 
 
 def test_claim_form_asks_for_the_model_and_country_first_without_javascript(client, us_recall):
