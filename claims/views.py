@@ -414,7 +414,9 @@ def claim_status_link(request: HttpRequest, link: str) -> HttpResponse:
         context.update(_status_context(claim, link=link))
     with claim_time_zone(context["claim"]):
         response = _render(request, "status.html", context, status=status)
-    response["Referrer-Policy"] = "no-referrer"  # the link is a key: it must not leave in a Referer
+    # The link is a key: it must not leave in a Referer. "same-origin", not "no-referrer": with no
+    # referrer at all the browser sends "Origin: null" with the page's forms, which CSRF refuses.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

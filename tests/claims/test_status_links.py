@@ -40,7 +40,7 @@ def test_every_e_mail_carries_a_status_link_that_opens_the_claim_without_the_tok
     assert all(claim.reference not in link or ":" in link for link in links)
     page = client.get(f"/status/link/{links[0]}/")
     assert page.status_code == 200
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     html = page.content.decode()
     assert claim.reference in html and 'id="claim-status"' in html
 
