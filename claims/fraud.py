@@ -78,6 +78,13 @@ def take_turns(claim: Claim, documents: list[ClaimDocument]) -> None:
     """
     if connection.vendor != "postgresql":
         return
+    keys = turn_keys(claim, documents)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)
+
+
+def turn_facts(claim: Claim, documents: list[ClaimDocument]) -> list[str]:
+    """What another claim could share with this one, each a fact two matching claims state alike."""
     facts = [f"email:{claim.email_key}", f"address:{claim.address_key}", *_neighbourhoods(claim)]
     for document in documents:
         facts.append(f"document:{document.kind}:{document.sha256}")
@@ -85,9 +92,14 @@ def take_turns(claim: Claim, documents: list[ClaimDocument]) -> None:
             facts.append(f"drawn:{document.kind}:{document.content_sha256}")
         for band, value in ClaimDocument.fingerprint_bands(document.fingerprint).items():
             facts.append(f"fingerprint:{document.kind}:{band}:{value}")
-    keys = sorted({int(hashlib.sha256(fact.encode()).hexdigest()[:15], 16) for fact in facts})
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)
+    return facts
+
+
+def turn_keys(claim: Claim, documents: list[ClaimDocument]) -> list[int]:
+    """The advisory lock keys of those facts: 60-bit hashes (a PostgreSQL bigint), in one order."""
+    return sorted(
+        {int(hashlib.sha256(fact.encode()).hexdigest()[:15], 16) for fact in turn_facts(claim, documents)}
+    )
 
 
 def findings_for(claim: Claim, documents: list[ClaimDocument]) -> list[Finding]:
