@@ -228,6 +228,9 @@ def test_unknown_recall_is_not_found(programme):
 def test_no_recalls_no_rows(db):
     assert recall_report_rows() == []
     assert correction_rate_by_month() == []
+    with pytest.raises(ApplicationError) as raised:
+        recall_report_rows(recall_code="NOPE")
+    assert raised.value.detail == "No recall with code 'NOPE'. Known recalls: none."
 
 
 # --- The monthly series ---------------------------------------------------------------------------
@@ -262,6 +265,17 @@ def test_correction_rate_by_month_is_cumulative_from_the_announcement(programme)
     # The last month reaches the report's TOTAL row.
     totals = {r.recall: r for r in recall_report_rows() if r.is_total}
     assert a.points[-1].remedies_issued == totals["R-A"].remedies_issued
+
+
+def test_the_series_runs_on_into_the_next_year(programme):
+    (series,) = correction_rate_by_month(recall_code="R-A", until=datetime.date(2027, 2, 1))
+    assert [p.month for p in series.points][-4:] == [
+        datetime.date(2026, 11, 1),
+        datetime.date(2026, 12, 1),
+        datetime.date(2027, 1, 1),
+        datetime.date(2027, 2, 1),
+    ]
+    assert series.points[-1].remedies_issued == 4
 
 
 def test_series_for_one_recall_stops_at_the_reporting_month(programme):
