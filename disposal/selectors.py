@@ -102,6 +102,4 @@ def disposal_status_for_claim(claim: Claim) -> dict[str, Any]:
 
 def nearest_facilities_email_section(claim: Claim) -> str:
     facilities = nearest_centres(claim.country, claim.city).centres
-    return render_to_string(
-        "disposal/email/nearest_facilities.txt", {"facilities": facilities, "claim": claim}
-    )
+    return render_to_string("disposal/email/nearest_facilities.txt", {"facilities": facilities})

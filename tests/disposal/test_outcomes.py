@@ -10,6 +10,7 @@ from django.utils import timezone
 from claims.models import Claim, ClaimEvent, ClaimFlag, ClaimStatus
 from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Refused
 from core.models import OutboxMessage
+from disposal.models import DisposalConfirmation
 from disposal.selectors import PlaceUnknown, disposal_list_for_facility, disposal_status_for_claim
 from disposal.services import CLOCK_SKEW, Certification, disposal_confirm, facility_token_rotate
 from tests.factories import ClaimFactory, facility_with_token
@@ -212,3 +213,157 @@ def test_a_rotated_token_is_stored_with_its_time(centre):
     facility_token_rotate(facility=centre)
     centre.refresh_from_db()
     assert centre.token_rotated_at > before
+
+
+# --- Facilities --------------------------------------------------------------------------------------
+
+CERT = [Certification("R2", "R2-1", datetime.date(2030, 1, 1))]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"country": "XX"}, "'XX' is not an ISO 3166-1 alpha-2 country code."),
+        ({"name": "  "}, "A facility needs a name."),
+        ({"latitude": 1.0}, "Give both latitude and longitude, or neither."),
+        ({"latitude": 90.01, "longitude": 0.0}, "Latitude is -90..90 and longitude -180..180."),
+        ({"latitude": -90.01, "longitude": 0.0}, "Latitude is -90..90 and longitude -180..180."),
+        ({"latitude": 0.0, "longitude": 180.01}, "Latitude is -90..90 and longitude -180..180."),
+        ({"latitude": 0.0, "longitude": -180.01}, "Latitude is -90..90 and longitude -180..180."),
+        ({"certifications": []}, "A facility needs at least one certification."),
+    ],
+)
+def test_a_facility_is_refused_in_words(kwargs, message, db):
+    from disposal.services import facility_create
+
+    with pytest.raises(ApplicationError) as refused:
+        facility_create(**{"name": "Centre", "country": "US", "certifications": CERT, **kwargs})
+    assert (refused.value.code, refused.value.detail) == ("validation_error", message)
+
+
+@pytest.mark.parametrize(("latitude", "longitude"), [(90.0, 180.0), (-90.0, -180.0)])
+def test_a_facility_at_the_edge_of_the_map_is_taken_as_given(latitude, longitude, db):
+    from disposal.services import facility_create
+
+    facility, token = facility_create(
+        name=" Pole ",
+        country="us",
+        certifications=CERT,
+        address=" 1 Ice Road ",
+        latitude=latitude,
+        longitude=longitude,
+    )
+    assert (facility.name, facility.country, facility.address, facility.is_demo) == (
+        "Pole",
+        "US",
+        "1 Ice Road",
+        False,
+    )
+    assert (facility.latitude, facility.longitude) == (latitude, longitude)
+    assert len(token) == 43  # 32 random bytes
+    plain, _token = facility_create(name="Plain", country="US", certifications=CERT)
+    assert plain.address == ""
+
+
+def test_a_confirmation_costs_a_known_number_of_queries(centre, claim_for, django_assert_num_queries):
+    claim = claim_for(status=ClaimStatus.APPROVED)
+    # the claim with its model, its lock, the existing record with its centre, the certification,
+    # the insert and its savepoints, the event, the claim's update, the e-mail owed, the status change
+    with django_assert_num_queries(12):
+        confirm(centre, claim)
+
+
+def test_a_record_that_appears_under_the_lock_is_a_conflict_in_words(centre, claim_for, monkeypatch):
+    from django.db import IntegrityError
+
+    def clash(**kwargs):
+        raise IntegrityError("unique")
+
+    monkeypatch.setattr(DisposalConfirmation.objects, "create", clash)
+    with pytest.raises(Conflict) as refused:
+        confirm(centre, claim_for())
+    assert refusal(refused) == (
+        Conflict,
+        "already_disposed",
+        "This unit's disposal is already recorded.",
+        None,
+    )
+
+
+def test_the_remedy_moves_on_only_when_nothing_holds_the_claim(centre, claim_for, caplog):
+    caplog.set_level(logging.INFO, logger="disposal.services")
+    ready = claim_for(status=ClaimStatus.AWAITING_DISPOSAL, serial="", serial_recalled=False)
+    confirm(centre, ready, serial="AH23060000000091")
+    moved = ready.events.get(new_status=ClaimStatus.FULFILLING)
+    assert (moved.actor_kind, moved.actor_id) == (ClaimEvent.Actor.FACILITY, str(centre.pk))
+
+    held = claim_for(status=ClaimStatus.AWAITING_DISPOSAL, serial="", serial_recalled=False)
+    confirm(centre, held, serial="AH23070000000091")
+    held.refresh_from_db()
+    assert held.status == ClaimStatus.NEEDS_REVIEW
+
+    abroad, _token = facility_with_token("Zentrum", country="DE")
+    far = claim_for(status=ClaimStatus.AWAITING_DISPOSAL)
+    confirm(abroad, far)
+    flags = [r.flagged for r in caplog.records if getattr(r, "event", None) == "disposal.confirmed"]
+    assert flags == [False, True, True]
+
+    # a claim that knows its serial is not checked again at the centre
+    known = claim_for(serial="AH23070000000092", serial_recalled=False)
+    confirm(centre, known)
+    assert not known.flags.exists()
+
+
+def test_a_serial_claimed_elsewhere_names_the_claim_of_the_same_model(centre, claim_for, us_recall):
+    from tests.factories import ProductModelFactory
+
+    other_model = ProductModelFactory(model_number="A1257")
+    ClaimFactory(recall=us_recall, model=other_model, serial="AH23060000000093")
+    holder = claim_for(serial="AH23060000000093")
+    twin = claim_for(serial="", serial_recalled=False)
+    confirm(centre, twin, serial="AH23060000000093")
+    assert twin.flags.get().related_claim_id == holder.pk
+
+
+def test_the_nearest_centres_are_sorted_by_distance_to_one_decimal_from_anywhere(db):
+    from disposal.selectors import facility_list_public, nearest_centres
+
+    facility_with_token("Null Island", country="US", latitude=0.0, longitude=0.0)
+    facility_with_token("Half a degree", country="US", latitude=0.5, longitude=0.0)
+    facility_with_token("Nowhere known", country="US")
+    found = facility_list_public(country="US", lat=0.0, lon=0.0)
+    assert [(f.name, f.distance_km) for f in found] == [
+        ("Null Island", 0.0),
+        ("Half a degree", 55.6),
+        ("Nowhere known", None),
+    ]
+    assert [f.name for f in facility_list_public(country="US", lat=0.0)] == [
+        "Half a degree",
+        "Nowhere known",
+        "Null Island",
+    ]
+
+    near = nearest_centres("US", "Springfield")
+    assert (near.near, near.city_unknown, len(near.centres)) == ("Springfield", "", 3)
+    unknown = nearest_centres("US", "Atlantis")
+    assert (unknown.near, unknown.city_unknown, [f.name for f in unknown.centres]) == (
+        "",
+        "Atlantis",
+        ["Half a degree", "Nowhere known", "Null Island"],
+    )
+    plain = nearest_centres("US")
+    assert (plain.near, plain.city_unknown, [f.name for f in plain.centres]) == (
+        "",
+        "",
+        ["Half a degree", "Nowhere known", "Null Island"],
+    )
+    assert nearest_centres("DE").centres == []
+
+
+def test_a_centres_certifications_are_listed_latest_first(api, db):
+    facility, _token = facility_with_token("Centre", country="US")
+    facility.certifications.create(scheme="R2", number="OLD", expires_on=datetime.date(2029, 1, 1))
+    facility.certifications.create(scheme="R2", number="NEW", expires_on=datetime.date(2035, 1, 1))
+    [listed] = api.get("/api/v1/facilities/", {"country": "US"}).json()["results"]
+    expiries = [c["expires_on"] for c in listed["certifications"]]
+    assert expiries == sorted(expiries, reverse=True) and listed["certifications"][0]["number"] == "NEW"
