@@ -10,17 +10,46 @@ from .selectors import claim_disposal_status, claim_fulfilment, claim_public_eve
 class ClaimCreateInputSerializer(serializers.Serializer):
     """A claim: the unit, the remedy chosen and where to reach the customer, with its files."""
 
-    model_number = serializers.CharField(max_length=32)
-    serial = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    country = serializers.CharField(max_length=8)
-    remedy = serializers.ChoiceField(choices=Remedy.choices)
-    name = serializers.CharField(max_length=200)
-    email = serializers.EmailField(max_length=254)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    address_line1 = serializers.CharField(max_length=200)
-    address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    city = serializers.CharField(max_length=100)
-    postal_code = serializers.CharField(max_length=20)
+    model_number = serializers.CharField(
+        max_length=32, help_text="The model number on the unit's label, e.g. A1263; case does not matter."
+    )
+    serial = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The serial number on the unit's label, as typed: spaces, dashes and case do not matter, "
+        "O is read as 0 and I as 1. Empty or left out when a `proof_of_purchase` is attached instead.",
+    )
+    country = serializers.CharField(
+        max_length=8,
+        help_text="Where the customer lives: an ISO 3166-1 alpha-2 code, e.g. US; case does not matter.",
+    )
+    remedy = serializers.ChoiceField(
+        choices=Remedy.choices,
+        help_text="The remedy chosen, one of those the recall offers in that country (`GET /api/v1/recalls/`).",
+    )
+    name = serializers.CharField(max_length=200, help_text="The customer's full name.")
+    email = serializers.EmailField(max_length=254, help_text="Where the programme writes about the claim.")
+    phone = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Optional. A number of the customer's country, or in international form (+49 ...).",
+    )
+    address_line1 = serializers.CharField(max_length=200, help_text="Street and house number.")
+    address_line2 = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Optional: a second line of the address.",
+    )
+    city = serializers.CharField(
+        max_length=100, help_text="The customer's city: the e-mails name the certified centres nearest it."
+    )
+    postal_code = serializers.CharField(max_length=20, help_text="The postal code of the address.")
     region = serializers.CharField(
         max_length=100,
         required=False,
@@ -30,8 +59,20 @@ class ClaimCreateInputSerializer(serializers.Serializer):
         "asked for by the claim page where the market's addresses have one.",
     )
     # Checked and re-encoded by the service; empty files are refused there as invalid_upload.
-    proof_of_purchase = serializers.FileField(required=False, allow_empty_file=True, use_url=False)
-    product_photo = serializers.FileField(required=False, allow_empty_file=True, use_url=False)
+    proof_of_purchase = serializers.FileField(
+        required=False,
+        allow_empty_file=True,
+        use_url=False,
+        help_text="A receipt or invoice: a JPEG, PNG or WebP image or a PDF, up to 15 MB and 50 megapixels. "
+        "Required when no serial is given.",
+    )
+    product_photo = serializers.FileField(
+        required=False,
+        allow_empty_file=True,
+        use_url=False,
+        help_text="A photo of the unit with RECALLED written on it, its label readable: required where the "
+        "market's `product_photo_required` says so. The same file types and limits.",
+    )
 
 
 class ClaimCreateJSONInputSerializer(ClaimCreateInputSerializer):
@@ -43,54 +84,108 @@ class ClaimCreateJSONInputSerializer(ClaimCreateInputSerializer):
 
 
 class ClaimEventSerializer(serializers.ModelSerializer):
+    """One step of the claim's timeline."""
+
     note = serializers.CharField(
         source="display_note",
         read_only=True,
-        help_text="In the request's language where the system wrote it.",
+        help_text="What happened, in the request's language where the system wrote it; a message from "
+        "the support team as written.",
     )
 
     class Meta:
         model = ClaimEvent
         fields = ["kind", "old_status", "new_status", "actor_kind", "note", "created_at"]
+        extra_kwargs = {
+            "kind": {"help_text": "What happened."},
+            "old_status": {"help_text": "The status before; empty when the status did not change."},
+            "new_status": {"help_text": "The status after; empty when the status did not change."},
+            "actor_kind": {"help_text": "Who did it."},
+            "created_at": {"help_text": "When it happened."},
+        }
 
 
 class DisposalStatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["pending", "confirmed"])
-    facility = serializers.CharField(allow_null=True)
-    confirmed_at = serializers.DateTimeField(allow_null=True)
+    """Whether a certified recycling centre has taken the unit back."""
+
+    status = serializers.ChoiceField(
+        choices=["pending", "confirmed"],
+        help_text="`pending` until a certified recycling centre confirms it took the unit back.",
+    )
+    facility = serializers.CharField(allow_null=True, help_text="The centre's name; null while pending.")
+    confirmed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the centre received the unit; null while pending."
+    )
 
 
 class FulfilmentSerializer(serializers.Serializer):
     """Null until issued. Gift card: code, amount, currency; replacement: model_number,
     tracking_number; refund: amount, currency, status."""
 
-    type = serializers.ChoiceField(choices=Remedy.choices)
-    code = serializers.CharField(required=False)
-    amount = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, coerce_to_string=True)
-    currency = serializers.CharField(required=False)
-    model_number = serializers.CharField(required=False)
-    tracking_number = serializers.CharField(required=False, allow_null=True)
-    status = serializers.CharField(required=False)
+    type = serializers.ChoiceField(choices=Remedy.choices, help_text="The remedy issued.")
+    code = serializers.CharField(
+        required=False, help_text="Gift card: its code, 16 characters shown as XXXX-XXXX-XXXX-XXXX."
+    )
+    amount = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+        coerce_to_string=True,
+        help_text="Gift card or refund: the amount, as a decimal string.",
+    )
+    currency = serializers.CharField(required=False, help_text="Gift card or refund: an ISO 4217 code.")
+    model_number = serializers.CharField(required=False, help_text="Replacement: the model sent.")
+    tracking_number = serializers.CharField(
+        required=False, allow_null=True, help_text="Replacement: the parcel's tracking number, once shipped."
+    )
+    status = serializers.CharField(
+        required=False, help_text="Replacement: its shipping status; refund: its payout status."
+    )
 
 
 class TermsSerializer(serializers.Serializer):
     """What the claim was approved on; its remedy is issued on these, whatever a market rule says later."""
 
-    remedy = serializers.ChoiceField(choices=Remedy.choices)
-    amount = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True, coerce_to_string=True)
-    currency = serializers.CharField(allow_null=True)
-    replacement_model = serializers.CharField(allow_null=True)
+    remedy = serializers.ChoiceField(
+        choices=Remedy.choices, help_text="The remedy the claim is fulfilled with."
+    )
+    amount = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        allow_null=True,
+        coerce_to_string=True,
+        help_text="Gift card or refund: the amount, as a decimal string; null for a replacement.",
+    )
+    currency = serializers.CharField(allow_null=True, help_text="Gift card or refund: an ISO 4217 code.")
+    replacement_model = serializers.CharField(
+        allow_null=True, help_text="Replacement: the model number sent (may be a better model)."
+    )
+
+
+STATUS_HELP = (
+    "Where the claim stands: `needs_review` until an agent decides (or `approved` at once); `approved` "
+    "goes on to `awaiting_disposal` where the market wants the unit disposed of first, or `fulfilling`; "
+    "then `fulfilled`. `rejected`, `fulfilled` and `cancelled` are final."
+)
 
 
 class ClaimSerializer(serializers.ModelSerializer):
-    recall = serializers.CharField(source="recall.code")
-    model_number = serializers.CharField(source="model.model_number")
-    status = serializers.ChoiceField(choices=ClaimStatus.choices)
-    remedy = serializers.ChoiceField(choices=Remedy.choices)
-    events = serializers.SerializerMethodField()
-    disposal = serializers.SerializerMethodField()
-    fulfilment = serializers.SerializerMethodField()
-    terms = TermsSerializer(allow_null=True, read_only=True, help_text="Null until approved.")
+    """A claim as its customer sees it."""
+
+    recall = serializers.CharField(source="recall.code", help_text="The code of the recall it is under.")
+    model_number = serializers.CharField(source="model.model_number", help_text="The unit's model.")
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, help_text=STATUS_HELP)
+    remedy = serializers.ChoiceField(choices=Remedy.choices, help_text="The remedy the customer chose.")
+    events = serializers.SerializerMethodField(help_text="The claim's timeline, oldest first.")
+    disposal = serializers.SerializerMethodField(
+        help_text="Whether a certified recycling centre has taken the unit back."
+    )
+    fulfilment = serializers.SerializerMethodField(
+        help_text="What the customer received: null until the remedy is issued."
+    )
+    terms = TermsSerializer(
+        allow_null=True, read_only=True, help_text="What the claim was approved on: null until approved."
+    )
 
     class Meta:
         model = Claim
@@ -109,6 +204,15 @@ class ClaimSerializer(serializers.ModelSerializer):
             "fulfilment",
             "terms",
         ]
+        extra_kwargs = {
+            "reference": {"help_text": "The claim's reference, e.g. RC-7K3F9QX2."},
+            "serial": {
+                "help_text": "The serial, normalised; empty for a claim with a proof of purchase only."
+            },
+            "country": {"help_text": "Where the customer lives: an ISO 3166-1 alpha-2 code."},
+            "created_at": {"help_text": "When the claim was submitted."},
+            "updated_at": {"help_text": "When the claim last changed."},
+        }
 
     @extend_schema_field(ClaimEventSerializer(many=True))
     def get_events(self, claim: Claim) -> list[dict]:
@@ -124,16 +228,37 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 
 class ClaimCreatedSerializer(serializers.Serializer):
-    reference = serializers.CharField(source="claim.reference")
-    access_token = serializers.CharField(help_text="Shown once: keep it to follow the claim.")
-    status = serializers.ChoiceField(choices=ClaimStatus.choices, source="claim.status")
-    remedy = serializers.ChoiceField(choices=Remedy.choices, source="claim.remedy")
-    recall = serializers.CharField(source="claim.recall.code")
-    model_number = serializers.CharField(source="claim.model.model_number")
-    serial = serializers.CharField(source="claim.serial")
-    country = serializers.CharField(source="claim.country")
-    created_at = serializers.DateTimeField(source="claim.created_at")
+    """The claim just submitted, with the token that opens it."""
+
+    reference = serializers.CharField(
+        source="claim.reference", help_text="The claim's reference, e.g. RC-7K3F9QX2: give it in any contact."
+    )
+    access_token = serializers.CharField(
+        help_text="Shown once: keep it to follow the claim (`Authorization: Bearer <access_token>`)."
+    )
+    status = serializers.ChoiceField(
+        choices=ClaimStatus.choices, source="claim.status", help_text=STATUS_HELP
+    )
+    remedy = serializers.ChoiceField(
+        choices=Remedy.choices, source="claim.remedy", help_text="The remedy the customer chose."
+    )
+    recall = serializers.CharField(
+        source="claim.recall.code", help_text="The code of the recall it is under."
+    )
+    model_number = serializers.CharField(source="claim.model.model_number", help_text="The unit's model.")
+    serial = serializers.CharField(
+        source="claim.serial",
+        help_text="The serial, normalised; empty for a claim with a proof of purchase only.",
+    )
+    country = serializers.CharField(
+        source="claim.country", help_text="Where the customer lives: an ISO 3166-1 alpha-2 code."
+    )
+    created_at = serializers.DateTimeField(
+        source="claim.created_at", help_text="When the claim was submitted."
+    )
 
 
 class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    """A message for a person to read."""
+
+    detail = serializers.CharField(help_text="What happens now, for a person to read.")

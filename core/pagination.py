@@ -8,9 +8,18 @@ from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+from .api import NOT_FOUND, VALIDATION_ERROR
+
 # Digits, no sign, no leading zero; at most 18 of them, so no number is too long to read.
 _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
 MAX_PAGE = 10**18 - 1
+# The errors of a paged list, for the schema.
+PAGE_ERRORS = (
+    VALIDATION_ERROR.because(
+        "`page` is not a whole number from 1.", fields={"page": ["A page number is a whole number from 1."]}
+    ),
+    NOT_FOUND.because("`page` is past the last page.", "Invalid page."),
+)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -39,3 +48,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             }
         ]
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paginated = super().get_paginated_response_schema(schema)
+        described = {
+            "count": "How many there are on all the pages.",
+            "next": "The next page's URL; null on the last page.",
+            "previous": "The previous page's URL; null on the first page.",
+            "results": "This page's items.",
+        }
+        for name, description in described.items():
+            if isinstance(paginated["properties"][name], dict):  # drf-spectacular's examples pass a sentinel
+                paginated["properties"][name] = {**paginated["properties"][name], "description": description}
+        return {"description": "One page of the list.", **paginated}

@@ -73,14 +73,137 @@ def test_a_claim_is_json_without_files_or_multipart_with_them(schema):
 
 def test_the_facility_finder_states_its_rules(schema):
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/facilities/"]["get"]["parameters"]}
-    assert set(parameters) == {"country", "position", "city", "page"}
-    country = parameters["country"]["schema"]
+    assert set(parameters) == {"place", "position", "page"}
+    # Each pair that goes together is one object, exploded into the query: ?country=DE&city=Berlin,
+    # ?lat=52.52&lon=13.40. Its schema says that a city needs its country and lat needs lon.
+    for name in ("place", "position"):
+        assert (parameters[name]["in"], parameters[name]["style"], parameters[name]["explode"]) == (
+            "query",
+            "form",
+            True,
+        )
+    place = parameters["place"]["schema"]
+    assert place["required"] == ["country"]
+    country = place["properties"]["country"]
     assert country["type"] == "string" and {"US", "DE", "JP"} <= set(country["enum"])
     assert all(len(code) == 2 and code.isupper() for code in country["enum"])
-    # lat and lon are one object, exploded into the query: one is never sent without the other
-    position = parameters["position"]
-    assert (position["in"], position["style"], position["explode"]) == ("query", "form", True)
-    assert position["schema"]["required"] == ["lat", "lon"]
-    lat, lon = position["schema"]["properties"]["lat"], position["schema"]["properties"]["lon"]
+    assert (place["properties"]["city"]["minLength"], place["properties"]["city"]["maxLength"]) == (1, 100)
+    position = parameters["position"]["schema"]
+    assert position["required"] == ["lat", "lon"]
+    lat, lon = position["properties"]["lat"], position["properties"]["lon"]
     assert (lat["type"], lat["minimum"], lat["maximum"]) == ("number", -90, 90)
     assert (lon["type"], lon["minimum"], lon["maximum"]) == ("number", -180, 180)
+
+
+# The codes SPEC names for each operation, and the protocol's codes each can answer ("HTTP API").
+ANY = {406: {"not_acceptable"}, 429: {"throttled"}}
+BODY = {400: {"parse_error", "validation_error"}, 413: {"request_too_large"}, 415: {"unsupported_media_type"}}
+PAGE = {400: {"validation_error"}, 404: {"not_found"}}
+ERRORS = {
+    ("get", "/api/v1/recalls/"): {**ANY, **PAGE},
+    ("post", "/api/v1/serial-checks/"): {**ANY, **BODY, 400: BODY[400] | {"invalid_serial"}},
+    ("post", "/api/v1/claims/"): {
+        **ANY,
+        **BODY,
+        400: BODY[400] | {"invalid_serial", "invalid_upload"},
+        409: {"duplicate_serial"},
+        422: {"serial_not_recalled", "claim_window_closed", "idempotency_key_reused"},
+    },
+    ("post", "/api/v1/status-links/"): {**ANY, **BODY},
+    ("get", CLAIM): {**ANY, 404: {"not_found"}},
+    ("post", CANCEL): {**ANY, 404: {"not_found"}, 409: {"invalid_transition"}},
+    ("get", VOUCHER): {**ANY, 404: {"not_found"}},
+    ("get", "/api/v1/facilities/"): {**ANY, **PAGE},
+    ("get", DISPOSALS): {**ANY, **PAGE, 401: {"not_authenticated"}},
+    ("post", DISPOSALS): {
+        **ANY,
+        **BODY,
+        400: BODY[400] | {"invalid_serial"},
+        401: {"not_authenticated"},
+        403: {"facility_not_certified"},
+        404: {"not_found"},
+        409: {"already_disposed"},
+        422: {"serial_mismatch"},
+    },
+}
+
+
+def error_codes(operation) -> dict[int, set[str]]:
+    codes = {}
+    for status, response in operation["responses"].items():
+        if int(status) >= 400:
+            assert set(response["content"]) == {"application/json"}, status  # errors are JSON, always
+            body = response["content"]["application/json"]
+            codes[int(status)] = set(body["schema"]["properties"]["code"]["enum"])
+            assert {example["value"]["code"] for example in body["examples"].values()} == codes[int(status)]
+            for code in codes[int(status)]:
+                assert f"`{code}`" in response["description"]
+    return codes
+
+
+def test_every_operation_is_listed_with_its_errors(schema):
+    assert {(method, path) for path, method, _ in operations(schema)} == set(ERRORS)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(ERRORS))
+def test_each_operation_documents_every_error_code_it_can_answer(schema, method, path):
+    assert error_codes(schema["paths"][path][method]) == ERRORS[method, path]
+
+
+def test_every_operation_parameter_and_field_is_described(schema):
+    for path, method, operation in operations(schema):
+        assert operation.get("summary") and operation.get("description"), (method, path)
+        for parameter in operation.get("parameters", []):
+            assert parameter.get("description"), (method, path, parameter["name"])
+    for name, component in schema["components"]["schemas"].items():
+        assert component.get("description") or "properties" not in component, name
+        for field, definition in component.get("properties", {}).items():
+            assert definition.get("description"), f"{name}.{field}"
+
+
+def test_every_operation_has_examples_of_what_it_takes_and_answers(schema):
+    for path, method, operation in operations(schema):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None:
+            assert body.get("examples"), (method, path)
+        for status, response in operation["responses"].items():
+            content = response.get("content", {}).get("application/json")
+            if content is not None:
+                assert content.get("examples"), (method, path, status)
+
+
+def json_schema(definition):
+    """An OpenAPI 3.0 schema as JSON Schema: ``nullable`` becomes a null alternative."""
+    if isinstance(definition, list):
+        return [json_schema(item) for item in definition]
+    if not isinstance(definition, dict):
+        return definition
+    converted = {key: json_schema(value) for key, value in definition.items() if key != "nullable"}
+    if definition.get("nullable"):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def examples(schema):
+    for path, method, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            for name, example in parameter.get("examples", {}).items():
+                yield f"{method} {path} {parameter['name']} {name}", parameter["schema"], example["value"]
+        for media_type, body in operation.get("requestBody", {}).get("content", {}).items():
+            for name, example in body.get("examples", {}).items():
+                yield f"{method} {path} {media_type} {name}", body["schema"], example["value"]
+        for status, response in operation["responses"].items():
+            for media_type, body in response.get("content", {}).items():
+                for name, example in body.get("examples", {}).items():
+                    yield f"{method} {path} {status} {name}", body["schema"], example["value"]
+
+
+def test_every_example_is_valid_by_its_schema(schema):
+    jsonschema = pytest.importorskip("jsonschema")
+    components = json_schema(schema["components"])
+    checked = 0
+    for where, definition, value in examples(schema):
+        validator = jsonschema.Draft7Validator({**json_schema(definition), "components": components})
+        assert not list(validator.iter_errors(value)), where
+        checked += 1
+    assert checked > 40

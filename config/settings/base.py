@@ -329,6 +329,8 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": _NUM_PROXIES,
     "UNAUTHENTICATED_USER": None,
+    # No ?format= override: the API answers JSON (the voucher PNG), chosen by the Accept header alone.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Recall claims API",

@@ -51,6 +51,7 @@ def test_nearest_first_from_a_city_in_any_of_its_spellings(api):
     [
         ({"country": "DE", "city": "Atlantis"}, "No city called Atlantis is known in DE."),
         ({"city": "Munich"}, "A city needs its country."),
+        ({"city": "Munich", "lat": "48.1", "lon": "11.6"}, "A city needs its country."),
     ],
 )
 def test_a_city_that_cannot_be_placed_is_400_on_city(api, query, message):
@@ -75,12 +76,13 @@ def test_a_city_that_cannot_be_placed_is_400_on_city(api, query, message):
         {"country": "de"},  # the code as ISO writes it, as the schema's list of codes does
         {"country": "DEU"},
         {"country": ""},
+        {"country": "DE", "city": ""},
     ],
 )
 def test_bad_query_is_400(api, query):
     response = api.get(URL, query)
     assert (response.status_code, response.json()["code"]) == (400, "validation_error")
-    assert set(response.json()["fields"]) <= {"lat", "lon", "country"}
+    assert set(response.json()["fields"]) <= {"lat", "lon", "country", "city"}
 
 
 @pytest.mark.parametrize(
