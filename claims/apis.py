@@ -13,6 +13,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import serializers as strict
 from core.api import ANY_BODY, NOT_FOUND, VALIDATION_ERROR, ErrorCode, JSONParser, error_responses
 from core.idempotency import MAX_KEY_LENGTH, idempotent_replay, idempotent_response, request_fingerprint
 from recalls.apis import INVALID_SERIAL
@@ -266,7 +267,7 @@ class ClaimCreateApi(APIView):
 class StatusLinksInputSerializer(serializers.Serializer):
     """An address to send the status links of its claims to."""
 
-    email = serializers.EmailField(max_length=254, help_text="The address given with the claims.")
+    email = strict.EmailField(max_length=254, help_text="The address given with the claims.")
 
 
 class StatusLinksApi(APIView):
@@ -387,3 +388,4 @@ class ClaimVoucherApi(ClaimTokenApi):
         if isinstance(response, Response):
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
         return super().finalize_response(request, response, *args, **kwargs)
+

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import serializers as strict
 from recalls.models import Remedy
 
 from .models import Claim, ClaimEvent, ClaimStatus
@@ -10,10 +11,10 @@ from .selectors import claim_disposal_status, claim_fulfilment, claim_public_eve
 class ClaimCreateInputSerializer(serializers.Serializer):
     """A claim: the unit, the remedy chosen and where to reach the customer, with its files."""
 
-    model_number = serializers.CharField(
+    model_number = strict.CharField(
         max_length=32, help_text="The model number on the unit's label, e.g. A1263; case does not matter."
     )
-    serial = serializers.CharField(
+    serial = strict.CharField(
         max_length=64,
         required=False,
         allow_blank=True,
@@ -21,7 +22,7 @@ class ClaimCreateInputSerializer(serializers.Serializer):
         help_text="The serial number on the unit's label, as typed: spaces, dashes and case do not matter, "
         "O is read as 0 and I as 1. Empty or left out when a `proof_of_purchase` is attached instead.",
     )
-    country = serializers.CharField(
+    country = strict.CharField(
         max_length=8,
         help_text="Where the customer lives: an ISO 3166-1 alpha-2 code, e.g. US; case does not matter.",
     )
@@ -29,28 +30,28 @@ class ClaimCreateInputSerializer(serializers.Serializer):
         choices=Remedy.choices,
         help_text="The remedy chosen, one of those the recall offers in that country (`GET /api/v1/recalls/`).",
     )
-    name = serializers.CharField(max_length=200, help_text="The customer's full name.")
-    email = serializers.EmailField(max_length=254, help_text="Where the programme writes about the claim.")
-    phone = serializers.CharField(
+    name = strict.CharField(max_length=200, help_text="The customer's full name.")
+    email = strict.EmailField(max_length=254, help_text="Where the programme writes about the claim.")
+    phone = strict.CharField(
         max_length=40,
         required=False,
         allow_blank=True,
         default="",
         help_text="Optional. A number of the customer's country, or in international form (+49 ...).",
     )
-    address_line1 = serializers.CharField(max_length=200, help_text="Street and house number.")
-    address_line2 = serializers.CharField(
+    address_line1 = strict.CharField(max_length=200, help_text="Street and house number.")
+    address_line2 = strict.CharField(
         max_length=200,
         required=False,
         allow_blank=True,
         default="",
         help_text="Optional: a second line of the address.",
     )
-    city = serializers.CharField(
+    city = strict.CharField(
         max_length=100, help_text="The customer's city: the e-mails name the certified centres nearest it."
     )
-    postal_code = serializers.CharField(max_length=20, help_text="The postal code of the address.")
-    region = serializers.CharField(
+    postal_code = strict.CharField(max_length=20, help_text="The postal code of the address.")
+    region = strict.CharField(
         max_length=100,
         required=False,
         allow_blank=True,

@@ -3,6 +3,7 @@ import re
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core import serializers as strict
 from recalls.countries import country_codes
 
 from .models import DisposalConfirmation, FacilityCertification, RecyclingFacility
@@ -11,18 +12,18 @@ from .models import DisposalConfirmation, FacilityCertification, RecyclingFacili
 class DisposalCreateInputSerializer(serializers.Serializer):
     """A unit the facility took back."""
 
-    claim_reference = serializers.CharField(
+    claim_reference = strict.CharField(
         max_length=16, help_text="The claim's reference, from the customer's voucher, e.g. RC-7K3F9QX2."
     )
-    serial = serializers.CharField(
+    serial = strict.CharField(
         max_length=64, help_text="The serial read on the unit itself; spaces, dashes and case do not matter."
     )
     condition = serializers.ChoiceField(
         choices=DisposalConfirmation.Condition.choices, help_text="The unit's state when it was handed in."
     )
-    received_at = serializers.DateTimeField(
+    received_at = strict.DateTimeField(
         required=False,
-        help_text="When it was handed in (ISO 8601, with its offset); now if left out. Not in the future.",
+        help_text="When it was handed in (RFC 3339, with its offset); now if left out. Not in the future.",
     )
 
 
@@ -109,7 +110,7 @@ class FacilityQuerySerializer(serializers.Serializer):
     country = serializers.ChoiceField(choices=country_codes(), required=False)
     lat = DegreesField(min_value=-90, max_value=90, required=False)
     lon = DegreesField(min_value=-180, max_value=180, required=False)
-    city = serializers.CharField(max_length=100, required=False)
+    city = strict.CharField(max_length=100, required=False)
 
     def validate(self, attrs):
         if ("lat" in attrs) != ("lon" in attrs):

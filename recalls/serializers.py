@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from core import serializers as strict
+
 from .models import MarketRule, ProductModel, Recall, Remedy
 
 
@@ -72,15 +74,15 @@ class RecallSerializer(serializers.ModelSerializer):
 class SerialCheckInputSerializer(serializers.Serializer):
     """A unit to check."""
 
-    model_number = serializers.CharField(
+    model_number = strict.CharField(
         max_length=32, help_text="The model number on the unit's label, e.g. A1263; case does not matter."
     )
-    serial = serializers.CharField(
+    serial = strict.CharField(
         max_length=64,
         help_text="The serial number on the unit's label, as typed: spaces, dashes and case do not matter, "
         "O is read as 0 and I as 1.",
     )
-    country = serializers.CharField(
+    country = strict.CharField(
         max_length=8,
         help_text="Where the customer lives: an ISO 3166-1 alpha-2 code, e.g. US; case does not matter.",
     )

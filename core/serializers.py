@@ -1,0 +1,90 @@
+"""Text fields for the API's input that take exactly what the schema says they take.
+
+DRF's ``CharField`` also takes a number and makes it a string, measures ``max_length`` after trimming
+the ends, and refuses NUL and (unless blank is allowed) text that is only spaces without the schema
+saying either. These fields refuse what is not a string, measure the text as sent, refuse text with
+no visible character where blank is not allowed, and state the last two rules in the schema.
+
+A date and time is RFC 3339's, with its offset, as ``format: date-time`` says: DRF (through Python's
+``fromisoformat``) also reads a date alone, a time without an offset and a space for the ``T``.
+
+An e-mail address is one the schema's pattern describes: Django's own rule, in ASCII (no quoted
+local part, address literal or internationalised domain), which a schema's ``format: email`` alone
+does not say (it takes ``a@b.c``, a one-letter top-level domain Django refuses)."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from rest_framework import serializers
+
+# No NUL anywhere (DRF's own rule) and, where blank is not allowed, one character that is not a space
+# or a control character: text made only of those is blank once trimmed or put on one line. Where
+# blank is allowed, drf-spectacular offers "" beside the pattern as one of two alternatives, so the
+# pattern itself must not match "".
+NO_NUL = r"^[^\x00]+$"
+VISIBLE = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$"
+_VISIBLE = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+# A local part of at most 64 characters (RFC 5321), as format: email also has it.
+EMAIL = rf"^(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z](?:[A-Za-z-]{{0,61}}[A-Za-z])$"
+_EMAIL = re.compile(EMAIL)
+
+
+class CharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)
+        if isinstance(value, str) and value and not self.allow_blank and not _VISIBLE.search(value):
+            self.fail("blank")
+        return value
+
+
+class EmailField(CharField, serializers.EmailField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)  # an address with spaces around it is not one
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, EmailValidator)]
+        self.validators.append(self._email)
+
+    def _email(self, value: str) -> None:
+        if not _EMAIL.fullmatch(value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        EmailValidator(message=self.error_messages["invalid"])(value)
+
+
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+class DateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+            self.fail("invalid", format="YYYY-MM-DDThh:mm:ss[.uuuuuu]Z or ±hh:mm")
+        return super().to_internal_value(value)
+
+
+class TextFieldScheme(OpenApiSerializerFieldExtension):
+    """The pattern of a text field of a request: no NUL, and a visible character unless it may be blank."""
+
+    target_class = CharField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and isinstance(self.target, EmailField):
+            schema["pattern"] = EMAIL
+        elif direction == "request" and "pattern" not in schema:
+            schema["pattern"] = NO_NUL if self.target.allow_blank else VISIBLE
+        return schema
