@@ -196,6 +196,7 @@ class ClaimCreateApi(APIView):
     parser_classes = [JSONParser, MultiPartParser]  # a claim's files can only come as multipart
 
     @extend_schema(
+        operation_id="claim_create",
         request={
             "application/json": ClaimCreateJSONInputSerializer,
             "multipart/form-data": OpenApiRequest(
@@ -276,6 +277,7 @@ class StatusLinksApi(APIView):
     throttle_scope = "claims"
 
     @extend_schema(
+        operation_id="status_links_send",
         request=StatusLinksInputSerializer,
         responses={202: DetailSerializer, **error_responses(*ANY_BODY)},
         summary="E-mail a status link to each claim of an address",
@@ -308,6 +310,7 @@ class ClaimDetailApi(ClaimTokenApi):
     throttle_scope = "public"
 
     @extend_schema(
+        operation_id="claim_retrieve",
         parameters=[REFERENCE],
         responses={200: ClaimSerializer, **error_responses(CLAIM_NOT_FOUND)},
         summary="A claim's status, timeline, disposal and remedy",
@@ -325,6 +328,7 @@ class ClaimCancelApi(ClaimTokenApi):
     throttle_scope = "claims"
 
     @extend_schema(
+        operation_id="claim_cancel",
         request=None,
         parameters=[REFERENCE],
         responses={200: ClaimSerializer, **error_responses(CLAIM_NOT_FOUND, INVALID_TRANSITION)},
@@ -366,6 +370,7 @@ class ClaimVoucherApi(ClaimTokenApi):
     renderer_classes = [JSONRenderer, PNGRenderer]
 
     @extend_schema(
+        operation_id="claim_voucher",
         parameters=[REFERENCE],
         responses={
             (200, "image/png"): OpenApiResponse(bytes, description="The voucher, a PNG image."),
@@ -389,3 +394,28 @@ class ClaimVoucherApi(ClaimTokenApi):
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
         return super().finalize_response(request, response, *args, **kwargs)
 
+
+# The operations the answer to a new claim opens: its reference and token, as OpenAPI links.
+_OPENED_BY_A_NEW_CLAIM = {
+    "claim_retrieve": "Follow the claim.",
+    "claim_cancel": "Withdraw the claim.",
+    "claim_voucher": "The drop-off voucher for the recycling centre.",
+}
+
+
+def link_the_claims_operations(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the links from a new claim to the operations it opens,
+    with its reference and its access token as their Bearer token."""
+    operations = {op["operationId"]: op for item in result["paths"].values() for op in item.values()}
+    operations["claim_create"]["responses"]["201"]["links"] = {
+        operation_id: {
+            "operationId": operation_id,
+            "parameters": {
+                "reference": "$response.body#/reference",
+                "header.Authorization": "Bearer {$response.body#/access_token}",
+            },
+            "description": description,
+        }
+        for operation_id, description in _OPENED_BY_A_NEW_CLAIM.items()
+    }
+    return result

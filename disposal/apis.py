@@ -62,6 +62,7 @@ class DisposalApi(generics.ListAPIView):
         return disposal_list_for_facility(facility=self.request.user)
 
     @extend_schema(
+        operation_id="partner_disposals_list",
         responses={
             200: DisposalSerializer(many=True),
             **error_responses(*PAGE_ERRORS, FACILITY_TOKEN_REFUSED),
@@ -80,6 +81,7 @@ class DisposalApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
+        operation_id="partner_disposal_confirm",
         request=DisposalCreateInputSerializer,
         responses={
             201: OpenApiResponse(DisposalSerializer, description="The confirmation, recorded."),
@@ -134,6 +136,7 @@ class FacilityListApi(generics.ListAPIView):
         return facility_list_public(**query.validated_data)
 
     @extend_schema(
+        operation_id="facilities_list",
         # OpenAPI relates no two parameters, so each pair that goes together is one object parameter
         # exploded into the query (?country=DE&city=Berlin, ?lat=52.52&lon=13.40) whose schema says
         # which of its properties are required.

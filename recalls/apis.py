@@ -25,56 +25,6 @@ UNKNOWN_MODEL_OR_COUNTRY = VALIDATION_ERROR.because(
 )
 
 
-@extend_schema(
-    summary="Active recalls",
-    description=(
-        "The recalls that are running, each with the models it covers and, per market, the remedies "
-        "offered and their terms. A market's rules say what a claim there needs (a photo of the unit "
-        "marked RECALLED) and whether the remedy waits for the unit's disposal."
-    ),
-    responses={200: RecallSerializer(many=True), **error_responses(*PAGE_ERRORS)},
-    examples=[
-        OpenApiExample(
-            "A recall in two markets",
-            response_only=True,
-            value={  # put on a page
-                "code": "ANKER-2025-06-A1263",
-                "title": "Anker PowerCore 10000 (A1263) power bank recall",
-                "hazard": "Lithium-ion cells from one supplier may have a manufacturing defect: the power bank "
-                "can overheat, melt, smoke or catch fire. Stop using it, and never put it in household trash, "
-                "recycling bins or shop battery boxes: hand it in at a certified recycling centre that "
-                "accepts lithium-ion batteries.",
-                "announced_on": "2025-06-12",
-                "claim_deadline": None,
-                "models": [{"model_number": "A1263", "name": "Anker PowerCore 10000"}],
-                "market_rules": [
-                    {
-                        "country": "DE",
-                        "remedies": ["replacement", "refund"],
-                        "gift_card_amount": None,
-                        "gift_card_currency": "",
-                        "refund_amount": "39.99",
-                        "refund_currency": "EUR",
-                        "replacement_model_number": None,
-                        "disposal_before_remedy": True,
-                        "product_photo_required": False,
-                    },
-                    {
-                        "country": "US",
-                        "remedies": ["replacement", "gift_card"],
-                        "gift_card_amount": "40.00",
-                        "gift_card_currency": "USD",
-                        "refund_amount": None,
-                        "refund_currency": "",
-                        "replacement_model_number": None,
-                        "disposal_before_remedy": False,
-                        "product_photo_required": True,
-                    },
-                ],
-            },
-        )
-    ],
-)
 class RecallListApi(generics.ListAPIView):
     """Active recalls with their models and what each market offers."""
 
@@ -84,11 +34,66 @@ class RecallListApi(generics.ListAPIView):
     def get_queryset(self):
         return recall_list_active()
 
+    @extend_schema(
+        operation_id="recalls_list",
+        summary="Active recalls",
+        description=(
+            "The recalls that are running, each with the models it covers and, per market, the remedies "
+            "offered and their terms. A market's rules say what a claim there needs (a photo of the unit "
+            "marked RECALLED) and whether the remedy waits for the unit's disposal."
+        ),
+        responses={200: RecallSerializer(many=True), **error_responses(*PAGE_ERRORS)},
+        examples=[
+            OpenApiExample(
+                "A recall in two markets",
+                response_only=True,
+                value={  # put on a page
+                    "code": "ANKER-2025-06-A1263",
+                    "title": "Anker PowerCore 10000 (A1263) power bank recall",
+                    "hazard": "Lithium-ion cells from one supplier may have a manufacturing defect: the power bank "
+                    "can overheat, melt, smoke or catch fire. Stop using it, and never put it in household trash, "
+                    "recycling bins or shop battery boxes: hand it in at a certified recycling centre that "
+                    "accepts lithium-ion batteries.",
+                    "announced_on": "2025-06-12",
+                    "claim_deadline": None,
+                    "models": [{"model_number": "A1263", "name": "Anker PowerCore 10000"}],
+                    "market_rules": [
+                        {
+                            "country": "DE",
+                            "remedies": ["replacement", "refund"],
+                            "gift_card_amount": None,
+                            "gift_card_currency": "",
+                            "refund_amount": "39.99",
+                            "refund_currency": "EUR",
+                            "replacement_model_number": None,
+                            "disposal_before_remedy": True,
+                            "product_photo_required": False,
+                        },
+                        {
+                            "country": "US",
+                            "remedies": ["replacement", "gift_card"],
+                            "gift_card_amount": "40.00",
+                            "gift_card_currency": "USD",
+                            "refund_amount": None,
+                            "refund_currency": "",
+                            "replacement_model_number": None,
+                            "disposal_before_remedy": False,
+                            "product_photo_required": True,
+                        },
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
 
 class SerialCheckApi(APIView):
     throttle_scope = "serial_checks"
 
     @extend_schema(
+        operation_id="serial_check",
         request=SerialCheckInputSerializer,
         responses={
             200: SerialCheckOutputSerializer,

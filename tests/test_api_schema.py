@@ -207,3 +207,35 @@ def test_every_example_is_valid_by_its_schema(schema):
         assert not list(validator.iter_errors(value)), where
         checked += 1
     assert checked > 40
+
+
+OPERATION_IDS = {
+    ("get", "/api/v1/recalls/"): "recalls_list",
+    ("post", "/api/v1/serial-checks/"): "serial_check",
+    ("post", "/api/v1/claims/"): "claim_create",
+    ("post", "/api/v1/status-links/"): "status_links_send",
+    ("get", CLAIM): "claim_retrieve",
+    ("post", CANCEL): "claim_cancel",
+    ("get", VOUCHER): "claim_voucher",
+    ("get", "/api/v1/facilities/"): "facilities_list",
+    ("get", DISPOSALS): "partner_disposals_list",
+    ("post", DISPOSALS): "partner_disposal_confirm",
+}
+
+
+def test_each_operation_has_a_name_for_client_generators(schema):
+    assert {(method, path): op["operationId"] for path, method, op in operations(schema)} == OPERATION_IDS
+
+
+def test_a_new_claim_links_to_the_operations_its_reference_and_token_open(schema):
+    links = schema["paths"]["/api/v1/claims/"]["post"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in links.values()} == {
+        "claim_retrieve",
+        "claim_cancel",
+        "claim_voucher",
+    }
+    for link in links.values():
+        assert link["parameters"] == {
+            "reference": "$response.body#/reference",
+            "header.Authorization": "Bearer {$response.body#/access_token}",
+        }
