@@ -53,3 +53,8 @@ def test_the_schema_states_the_page_numbers(client, url):
     [page] = [p for p in schema["paths"][url]["get"]["parameters"] if p["name"] == "page"]
     assert page["in"] == "query" and not page["required"]
     assert page["schema"] == {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
+
+
+def test_the_page_error_speaks_the_requests_language(api):
+    response = api.get("/api/v1/recalls/", {"page": "0"}, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.json()["fields"] == {"page": ["Eine Seitenzahl ist eine ganze Zahl ab 1."]}
