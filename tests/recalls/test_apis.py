@@ -135,3 +135,10 @@ def test_serial_checks_are_throttled_per_client(api, us_recall, monkeypatch):
 def test_schema_and_docs_are_served(client):
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_format_in_the_query_is_no_other_answer(api, us_recall):
+    # The Accept header chooses the answer's media type; ?format= is just another unknown parameter.
+    response = api.get("/api/v1/recalls/", {"format": "xml"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
