@@ -2,7 +2,7 @@
 
 A few operations refuse some requests the schema calls valid, for reasons no schema can hold: which
 models exist and where they are recalled, each model's serial format, the serials in the recalled
-batches, the phone numbers of a country, the gazetteer of cities, the clock, what earlier requests
+batches, the phone numbers, postal codes and regions of a country, the gazetteer of cities, the clock, what earlier requests
 did. For those operations ``positive_data_acceptance`` is off (tests/schemathesis.toml) and the check
 below takes its place: a valid request may be refused there only with a code the contract gives for
 such a reason, on the fields that reason concerns (and, where a field can also be refused for its
@@ -23,7 +23,8 @@ BEYOND_THE_SCHEMA: dict[str, dict[int, dict[str, dict[str, str | None]]]] = {
     },
     "POST /api/v1/claims/": {
         # as above; no active recall there, a remedy not offered there, no photo where the market asks
-        # for one, a phone number that is none of the country's, neither a serial nor a proof of purchase
+        # for one, a phone number, postal code or region that is none of the country's, neither a
+        # serial nor a proof of purchase
         400: {
             "validation_error": {
                 "model_number": ANY,
@@ -31,6 +32,8 @@ BEYOND_THE_SCHEMA: dict[str, dict[int, dict[str, dict[str, str | None]]]] = {
                 "remedy": ANY,
                 "product_photo": ANY,
                 "phone": ANY,
+                "postal_code": ANY,
+                "region": ANY,
                 "serial": "Give the unit's serial number or attach a proof of purchase.",
             },
             "invalid_serial": {"serial": ANY},
