@@ -9,8 +9,9 @@ A date and time is RFC 3339's, with its offset, as ``format: date-time`` says: D
 ``fromisoformat``) also reads a date alone, a time without an offset and a space for the ``T``.
 
 An e-mail address is one the schema's pattern describes: Django's own rule, in ASCII (no quoted
-local part, address literal or internationalised domain), which a schema's ``format: email`` alone
-does not say (it takes ``a@b.c``, a one-letter top-level domain Django refuses)."""
+local part, address literal or internationalised domain), with spaces around it (trimmed, as a
+customer pastes it). The schema gives that pattern and no ``format: email``, which takes ``a@b.c`` (a
+one-letter top-level domain Django refuses) and refuses the spaces."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ VISIBLE = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$"
 _VISIBLE = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-# A local part of at most 64 characters (RFC 5321), as format: email also has it.
-EMAIL = rf"^(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z](?:[A-Za-z-]{{0,61}}[A-Za-z])$"
+# No lookahead: a generator builds strings for a pattern, and most cannot build one from a lookahead.
+EMAIL = rf"^\s*{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z](?:[A-Za-z-]{{0,61}}[A-Za-z])\s*$"
 _EMAIL = re.compile(EMAIL)
 
 
@@ -52,7 +53,6 @@ class CharField(serializers.CharField):
 
 class EmailField(CharField, serializers.EmailField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("trim_whitespace", False)  # an address with spaces around it is not one
         super().__init__(**kwargs)
         self.validators = [v for v in self.validators if not isinstance(v, EmailValidator)]
         self.validators.append(self._email)
@@ -84,6 +84,7 @@ class TextFieldScheme(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         if direction == "request" and isinstance(self.target, EmailField):
+            schema.pop("format", None)
             schema["pattern"] = EMAIL
         elif direction == "request" and "pattern" not in schema:
             schema["pattern"] = NO_NUL if self.target.allow_blank else VISIBLE

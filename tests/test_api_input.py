@@ -44,15 +44,13 @@ def test_nul_is_refused_in_any_text(api, us_recall):
 @pytest.mark.parametrize(
     "email",
     [
-        "jane@example.c",  # a one-letter top-level domain: format: email takes it, Django does not
+        "jane@example.c",  # a one-letter top-level domain, which Django refuses
         "jane@example.c0m",
-        " jane@example.com",
-        "jane@example.com ",
+        "jane doe@example.com",
         "jane..doe@example.com",
         '"jane"@example.com',
         "jane@[192.0.2.1]",
         "jane@localhost",
-        "j" * 65 + "@example.com",
         "jane@ex_ample.com",
     ],
 )
@@ -62,7 +60,8 @@ def test_an_email_address_is_one_the_schema_describes(api, us_recall, email):
 
 
 @pytest.mark.parametrize(
-    "email", ["jane@example.com", "Jane.Doe+recall@mail.example-1.co.uk", "j" * 64 + "@x.de"]
+    "email",
+    ["jane@example.com", "Jane.Doe+recall@mail.example-1.co.uk", "j" * 70 + "@x.de", " jane@example.com\t"],
 )
 def test_an_ordinary_email_address_is_taken(api, us_recall, email):
     assert submit(api, claim_payload(email=email)).status_code == 201
@@ -127,5 +126,6 @@ def test_the_schema_states_the_rules_of_the_text_fields(client):
     # a field that may be blank: the pattern for text, "" beside it
     assert claim["address_line2"]["oneOf"][0]["pattern"] == r"^[^\x00]+$"
     assert claim["address_line2"]["oneOf"][1] == {"type": "string", "maxLength": 0}
-    assert claim["email"]["format"] == "email" and claim["email"]["pattern"].startswith("^(?=[^@]{1,64}@)")
+    # Django's rule for an address, spaces around it allowed; format: email would say neither
+    assert "format" not in claim["email"] and claim["email"]["pattern"].startswith(r"^\s*[A-Za-z0-9")
     assert schema["DisposalCreateInputRequest"]["properties"]["received_at"]["format"] == "date-time"
