@@ -250,10 +250,20 @@ class _SerialReader:
             return f"longer than {MAX_SERIAL_LENGTH} characters"
         return f"not a serial number of model {self.model.model_number}"
 
+    def _text_lines(self, head: bytes) -> Iterator[str]:
+        """The file's lines as text, each decoded on its own: a line that is not UTF-8 is named by its
+        number (a decoder reading ahead in blocks would name the block's first line)."""
+        lines = io.BufferedReader(_Prepended(head, self.source), buffer_size=_CHUNK_BYTES)  # type: ignore[type-var]
+        for number, line in enumerate(lines, start=1):
+            try:
+                yield line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise SerialImportError(
+                    f"Line {number} is not UTF-8 text; save the file as UTF-8 and import it again."
+                ) from None
+
     def _csv_chunks(self, head: bytes) -> Iterator[bytes]:
-        # _Prepended is a raw binary stream (readinto), which is all TextIOWrapper reads.
-        text = io.TextIOWrapper(_Prepended(head, self.source), encoding="utf-8", errors="strict", newline="")  # type: ignore[type-var]
-        reader = csv.reader(text, dialect=_sniff_dialect(head))
+        reader = csv.reader(self._text_lines(head), dialect=_sniff_dialect(head))
         try:
             header = [h.strip().lower() for h in next(reader)]
             if "serial" not in header:
@@ -280,10 +290,6 @@ class _SerialReader:
             if buffer:
                 self.report.read += len(buffer)
                 yield ("\n".join(buffer) + "\n").encode()
-        except UnicodeDecodeError:
-            raise SerialImportError(
-                f"Line {reader.line_num + 1} is not UTF-8 text; save the file as UTF-8 and import it again."
-            ) from None
         except csv.Error as exc:
             raise SerialImportError(f"Line {reader.line_num}: the CSV is malformed ({exc}).") from None
 

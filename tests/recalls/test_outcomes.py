@@ -104,6 +104,11 @@ def test_a_semicolon_file_is_read_as_such_and_a_big_one_in_chunks(us_recall):
     assert (report.read, report.imported) == (50_001, 50_001)
 
 
+def test_a_file_saved_with_a_byte_order_mark_is_read_from_its_first_serial(us_recall):
+    report = run_import(us_recall, b"\xef\xbb\xbfAL23090000000001\nAL23090000000002\n")
+    assert (report.read, report.imported, report.rejected) == (2, 2, [])
+
+
 def test_only_the_first_rejections_are_kept_but_all_are_counted(us_recall):
     data = "\n".join(["serial"] + ["short"] * (REJECTIONS_KEPT + 5)).encode()
     report = run_import(us_recall, data)
@@ -115,8 +120,20 @@ def test_only_the_first_rejections_are_kept_but_all_are_counted(us_recall):
     [
         (b"id,number\n1,2\n", "The CSV file has no 'serial' column in its first line."),
         (
-            "serial\nAL23090000000001\ncaf\xe9\n".encode("latin-1"),
+            "serial,note\nAL23090000000001,ok\nAL23090000000002,caf\xe9\n".encode("latin-1"),
             "Line 3 is not UTF-8 text; save the file as UTF-8 and import it again.",
+        ),
+        (
+            b"AL23090000000001\nAL23090000000002\nAL2309\xe40000000003\n",
+            "Line 3 is not UTF-8 text; save the file as UTF-8 and import it again.",
+        ),
+        (
+            b"\xff\xfe" + "AL23090000000001\n".encode("utf-16-le"),
+            "The file is UTF-16 text; save it as UTF-8 and import it again.",
+        ),
+        (
+            b"\xfe\xff" + "AL23090000000001\n".encode("utf-16-be"),
+            "The file is UTF-16 text; save it as UTF-8 and import it again.",
         ),
     ],
 )
