@@ -253,7 +253,7 @@ class _SerialReader:
     def _text_lines(self, head: bytes) -> Iterator[str]:
         """The file's lines as text, each decoded on its own: a line that is not UTF-8 is named by its
         number (a decoder reading ahead in blocks would name the block's first line)."""
-        lines = io.BufferedReader(_Prepended(head, self.source), buffer_size=_CHUNK_BYTES)  # type: ignore[type-var]
+        lines = io.BufferedReader(_Prepended(head, self.source), buffer_size=_CHUNK_BYTES)
         for number, line in enumerate(lines, start=1):
             try:
                 yield line.decode("utf-8")
