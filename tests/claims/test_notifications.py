@@ -181,3 +181,52 @@ def test_the_status_page_says_how_long_a_review_takes_from_live_figures(
     page = client.get(f"/status/link/{status_link_token(waiting)}/").content.decode()
     assert "Claims are usually decided within 2 days." in page
     cache.clear()
+
+
+def test_the_review_time_counts_only_agents_decisions_of_the_last_30_days_and_is_kept_ten_minutes(
+    review, django_assert_num_queries, settings
+):
+    from django.core.cache import cache
+
+    from claims.selectors import typical_review_days
+
+    cache.clear()
+    now = timezone.now()
+
+    def decided(
+        hours_waited,
+        *,
+        days_ago=0,
+        by=ClaimEvent.Actor.AGENT,
+        to=ClaimStatus.APPROVED,
+        old=ClaimStatus.NEEDS_REVIEW,
+    ):
+        claim = review()
+        decided_at = now - datetime.timedelta(days=days_ago)
+        Claim.objects.filter(pk=claim.pk).update(
+            created_at=decided_at - datetime.timedelta(hours=hours_waited)
+        )
+        ClaimEvent.objects.create(
+            claim=claim, kind=ClaimEvent.Kind.STATUS_CHANGED, actor_kind=by, old_status=old, new_status=to
+        )
+        ClaimEvent.objects.filter(claim=claim, new_status=to).update(created_at=decided_at)
+
+    decided(1)  # within the hour: still "1 day"
+    decided(100, to=ClaimStatus.REJECTED)
+    decided(500, days_ago=31)  # too long ago
+    decided(500, by=ClaimEvent.Actor.SYSTEM)  # not an agent's decision
+    decided(500, old=ClaimStatus.APPROVED, to=ClaimStatus.NEEDS_REVIEW)  # sent back, not decided
+    decided(30)
+    assert typical_review_days(now=now) == 2  # the median of 1, 30 and 100 hours
+    with django_assert_num_queries(0):
+        assert typical_review_days(now=now) == 2  # from the cache
+    assert cache.get("claims.typical_review_days") == 2
+    cache.clear()
+    ClaimEvent.objects.all().delete()
+    assert typical_review_days(now=now) is None
+    with django_assert_num_queries(0):
+        assert typical_review_days(now=now) is None  # "none yet" is kept too
+    cache.clear()
+    decided(1)
+    assert typical_review_days(now=now) == 1
+    cache.clear()
