@@ -17,19 +17,8 @@ class OutboxMessageAdmin(RecordAdmin):
     """Messages owed outside (customers' e-mails, the gift-card provider's webhooks), with every attempt.
     Filter on "Failed after all attempts" for the dead letters; a supervisor can send them again."""
 
-    list_display = [
-        "event_id",
-        "topic",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "created_at",
-        "delivered_at",
-    ]
-    list_filter = ["status", "topic"]
-    # The payload holds a gift-card code: shown to no one here.
-    fields = readonly_fields = (
+    # The payload holds a gift-card code: shown to no one here, in the list or the page.
+    list_display = fields = readonly_fields = (
         "event_id",
         "topic",
         "status",
@@ -39,6 +28,7 @@ class OutboxMessageAdmin(RecordAdmin):
         "created_at",
         "delivered_at",
     )
+    list_filter = ["status", "topic"]
     inlines = [DeliveryAttemptInline]
     actions = ["retry_selected"]
 
