@@ -223,10 +223,9 @@ def claim_create(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     market = _chosen_market(data)
     remedies = market["remedies"] if market else None
+    country = market["rule"].country if market else ""
     if request.method == "POST":
-        form = ClaimForm(
-            request.POST, request.FILES, remedies=remedies, country=market["rule"].country if market else ""
-        )
+        form = ClaimForm(request.POST, request.FILES, remedies=remedies, country=country)
         wait = _over_rate(request, form, scope="claims")
         if wait is not None:
             status = 429
@@ -249,7 +248,7 @@ def claim_create(request: HttpRequest) -> HttpResponse:
         initial = {name: request.GET[name] for name in PREFILL_FIELDS if name in request.GET}
         if remedies is not None and len(remedies) == 1:
             initial["remedy"] = remedies[0][0]
-        form = ClaimForm(initial=initial, remedies=remedies, country=market["rule"].country if market else "")
+        form = ClaimForm(initial=initial, remedies=remedies, country=country)
     context = {
         "form": form,
         "market": market,
@@ -328,6 +327,17 @@ def _status_context(claim: Claim, *, link: str = "", token: str = "", confirm_ca
     return context
 
 
+def _status_page(*, form, links_form=None, claim: Claim | None = None, notice: str | None = None) -> dict:
+    """What every state of the status page shows: messages, the look-up form, the lost-token form."""
+    return {
+        "form": form,
+        "lookup_form": form if isinstance(form, StatusForm) else StatusForm(),
+        "links_form": links_form if links_form is not None else StatusLinksForm(),
+        "claim": claim,
+        "notice": notice,
+    }
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def claim_status(request: HttpRequest) -> HttpResponse:
@@ -341,7 +351,6 @@ def claim_status(request: HttpRequest) -> HttpResponse:
     form: StatusForm | PageMessages = StatusForm(request.POST) if request.method == "POST" else StatusForm()
     if link:
         form = PageMessages()
-    links_form = StatusLinksForm()
     if request.method == "POST":
         wait = _over_rate(request, form, scope="claims" if cancelling else "public")
         if wait is not None:
@@ -381,8 +390,7 @@ def claim_status(request: HttpRequest) -> HttpResponse:
                 status = status_for(error)
     else:
         form = StatusForm(initial={"reference": request.GET.get("reference", "")})
-    context: dict[str, Any] = {"form": form, "links_form": links_form, "claim": claim, "notice": notice}
-    context["lookup_form"] = form if isinstance(form, StatusForm) else StatusForm()
+    context = _status_page(form=form, claim=claim, notice=notice)
     if claim is not None:
         token = "" if link else form.cleaned_data["token"]
         context.update(_status_context(claim, link=link, token=token, confirm_cancel=confirm_cancel))
@@ -395,13 +403,7 @@ def claim_status(request: HttpRequest) -> HttpResponse:
 def claim_status_link(request: HttpRequest, link: str) -> HttpResponse:
     """The status page opened from a status link in an e-mail: no token needed, for 7 days."""
     form, status = PageMessages(), 200
-    context: dict[str, Any] = {
-        "form": form,
-        "lookup_form": StatusForm(),
-        "links_form": StatusLinksForm(),
-        "claim": None,
-        "notice": None,
-    }
+    context = _status_page(form=form)
     wait = _over_rate(request, form, scope="public")
     if wait is not None:
         return _render(request, "status.html", context, status=429, wait=wait)
@@ -425,13 +427,7 @@ def status_links(request: HttpRequest) -> HttpResponse:
     """A customer who lost the token asks for status links by e-mail; the answer never says whether
     the address has claims."""
     links_form = StatusLinksForm(request.POST)
-    context: dict[str, Any] = {
-        "form": PageMessages(),
-        "lookup_form": StatusForm(),
-        "links_form": links_form,
-        "claim": None,
-        "notice": None,
-    }
+    context = _status_page(form=PageMessages(), links_form=links_form)
     status = 200
     wait = _over_rate(request, links_form, scope="claims")
     if wait is not None:
