@@ -22,18 +22,14 @@ from claims.services import (
 )
 from core.errors import ApplicationError, Conflict, NotFound
 from tests.factories import ClaimFactory
+from tests.logs import event_fields, logged_events
 
 pytestmark = pytest.mark.django_db
 AGENT, SYSTEM = ClaimEvent.Actor.AGENT, ClaimEvent.Actor.SYSTEM
-EMPTY_RECORD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 def logged(caplog, event):
-    return [
-        {k: v for k, v in vars(record).items() if k not in EMPTY_RECORD}
-        for record in caplog.records
-        if getattr(record, "event", None) == event
-    ]
+    return [event_fields(record) for record in logged_events(caplog, event)]
 
 
 @pytest.fixture

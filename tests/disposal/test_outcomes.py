@@ -14,9 +14,9 @@ from disposal.models import DisposalConfirmation
 from disposal.selectors import PlaceUnknown, disposal_list_for_facility, disposal_status_for_claim
 from disposal.services import CLOCK_SKEW, Certification, disposal_confirm, facility_token_rotate
 from tests.factories import ClaimFactory, facility_with_token
+from tests.logs import event_fields, logged_events
 
 pytestmark = pytest.mark.django_db
-EMPTY_RECORD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 @pytest.fixture
@@ -64,8 +64,8 @@ def test_a_confirmation_records_the_unit_on_the_claim_its_timeline_the_e_mail_an
     )
     owed = [m.payload for m in OutboxMessage.objects.filter(topic=OutboxMessage.Topic.CLAIM_EMAIL)]
     assert {"claim_id": claim.pk, "template": "disposal_confirmed"} in owed
-    [line] = [r for r in caplog.records if getattr(r, "event", None) == "disposal.confirmed"]
-    assert {k: v for k, v in vars(line).items() if k not in EMPTY_RECORD} == {
+    [line] = logged_events(caplog, "disposal.confirmed")
+    assert event_fields(line) == {
         "event": "disposal.confirmed",
         "claim": claim.reference,
         "facility": centre.pk,
@@ -305,7 +305,7 @@ def test_the_remedy_moves_on_only_when_nothing_holds_the_claim(centre, claim_for
     abroad, _token = facility_with_token("Zentrum", country="DE")
     far = claim_for(status=ClaimStatus.AWAITING_DISPOSAL)
     confirm(abroad, far)
-    flags = [r.flagged for r in caplog.records if getattr(r, "event", None) == "disposal.confirmed"]
+    flags = [r.flagged for r in logged_events(caplog, "disposal.confirmed")]
     assert flags == [False, True, True]
 
     # a claim that knows its serial is not checked again at the centre

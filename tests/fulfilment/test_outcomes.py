@@ -26,6 +26,7 @@ from fulfilment.services import (
     replacement_mark_shipped,
 )
 from tests.factories import ClaimFactory
+from tests.logs import event_fields, logged_events
 
 pytestmark = pytest.mark.django_db
 SYSTEM, AGENT = ClaimEvent.Actor.SYSTEM, ClaimEvent.Actor.AGENT
@@ -44,14 +45,7 @@ def events(claim, kind=ClaimEvent.Kind.REMEDY_ISSUED):
 
 
 def logged(caplog, event):
-    return [
-        ({k: v for k, v in vars(r).items() if k in r.__dict__ and k not in EMPTY_RECORD}, r.levelno)
-        for r in caplog.records
-        if getattr(r, "event", None) == event
-    ]
-
-
-EMPTY_RECORD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+    return [(event_fields(record), record.levelno) for record in logged_events(caplog, event)]
 
 
 # --- Refusals --------------------------------------------------------------------------------------
