@@ -1,12 +1,14 @@
+import datetime
 import hashlib
 import hmac
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -105,6 +107,19 @@ class Claim(models.Model):
     remedy_last_error = models.CharField(max_length=300, blank=True, editable=False)
     remedy_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # The review queue: since when the claim waits for an agent (it last entered ``needs_review``), and
+    # the agent who took it from the queue, until when (see ``services.claim_take_next``).
+    review_since = models.DateTimeField(null=True, blank=True, editable=False)
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    held_until = models.DateTimeField(null=True, blank=True, editable=False)
+
     # Reminders sent while the unit was still at home (``settings.DISPOSAL_REMINDER_DAYS``).
     disposal_reminders_sent = models.PositiveSmallIntegerField(default=0, editable=False)
 
@@ -138,6 +153,11 @@ class Claim(models.Model):
             models.Index(fields=["email"], name="claim_email"),
             models.Index(fields=["email_key"], name="claim_email_key"),
             models.Index(fields=["address_key"], name="claim_address_key"),
+            models.Index(
+                fields=["review_since", "id"],
+                condition=Q(status="needs_review"),
+                name="claim_review_queue",
+            ),
         ]
         permissions = [
             ("review_claim", "Can approve, reject and re-review claims"),
@@ -146,6 +166,16 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def held_by_other(self, user, *, now: datetime.datetime | None = None) -> bool:
+        """Whether another agent holds the claim now (a hold past its time holds nobody)."""
+        now = now or timezone.now()
+        return (
+            self.held_by_id is not None
+            and self.held_by_id != user.pk
+            and self.held_until is not None
+            and self.held_until > now
+        )
 
     def token_matches(self, token: str) -> bool:
         return hmac.compare_digest(self.access_token_hash, hash_token(token))
@@ -278,6 +308,55 @@ class ClaimDocument(models.Model):
         }
 
 
+class ReplyTemplate(models.Model):
+    """A canned text agents send a customer: a rejection's reason or a message. Supervisors write it once
+    per language (django-modeltranslation, ``claims/translation.py``); the customer receives the claim's
+    language, or English where that one is not written."""
+
+    class Kind(models.TextChoices):
+        REJECTION = "rejection", "Rejection reason"
+        MESSAGE = "message", "Message to the customer"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    title = models.CharField(max_length=100, help_text="What agents pick it by; never sent.")
+    text = models.TextField(help_text="Sent to the customer as written here, in the claim's language.")
+    active = models.BooleanField(default=True, help_text="Offered to agents.")
+
+    class Meta:
+        ordering = ["kind", "title"]
+        verbose_name = "canned reason"
+        constraints = [models.UniqueConstraint(fields=["kind", "title"], name="reply_template_title_unique")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def text_in(self, language: str) -> str:
+        with translation.override(language):
+            return self.text
+
+
+class ReviewSettings(models.Model):
+    """What the supervisors set for the review queue: one row (``ReviewSettings.load()``)."""
+
+    target_hours = models.PositiveSmallIntegerField(
+        default=48, help_text="Service target: a claim in review is decided within this many hours."
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "review settings"
+
+    def __str__(self) -> str:
+        return "Review settings"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "ReviewSettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+
 class ClaimEvent(models.Model):
     """The claim's timeline: every status change and decision. Append-only.
 
@@ -314,6 +393,11 @@ class ClaimEvent(models.Model):
         help_text="Null: the note is free text. Otherwise the note is a message and these its placeholders.",
     )
     public = models.BooleanField(default=True, help_text="Shown to the customer on the claim's timeline.")
+    # What an agent wrote to the customer: from a canned reason, in the agent's own words, or both.
+    reply_template = models.ForeignKey(
+        ReplyTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    free_text = models.BooleanField(default=False, help_text="The note holds words an agent wrote.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

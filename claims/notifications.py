@@ -43,13 +43,13 @@ def status_url(claim: Claim) -> str:
     return f"{settings.SITE_URL.rstrip('/')}{reverse('pages:status-link', args=[status_link_token(claim)])}"
 
 
-def claim_email_send(*, claim_id: int, template: str) -> None:
+def claim_email_send(*, claim_id: int, template: str, event_id: int | None = None) -> None:
     claim = Claim.objects.select_related("model").get(pk=claim_id)
     with translation.override(claim.language), claim_time_zone(claim):
         context = {
             "claim": claim,
             "status_url": status_url(claim),
-            "note": _rejection_reason(claim) if template == "rejected" else None,
+            "note": _agent_words(claim, template=template, event_id=event_id),
             "fulfilment": claim_fulfilment(claim=claim) if template in FULFILMENT_EMAILS else None,
             "disposal": extensions.disposal_status.ask(claim, default={})
             if template == "disposal_confirmed"
@@ -72,6 +72,13 @@ def claim_email_send(*, claim_id: int, template: str) -> None:
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [claim.email])
 
 
-def _rejection_reason(claim: Claim) -> str | None:
-    rejected = claim.events.filter(new_status=ClaimStatus.REJECTED).order_by("-created_at", "-pk").first()
-    return rejected.display_note if rejected is not None and rejected.note else None
+def _agent_words(claim: Claim, *, template: str, event_id: int | None) -> str | None:
+    """What an agent wrote to the customer that the e-mail passes on: the rejection's reason, or the
+    message it is about (never an internal note: those are not public)."""
+    if template == "rejected":
+        event = claim.events.filter(new_status=ClaimStatus.REJECTED).order_by("-created_at", "-pk").first()
+    elif template == "message":
+        event = claim.events.filter(pk=event_id, public=True).first()
+    else:
+        return None
+    return event.display_note if event is not None and event.note else None

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextChoices
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -49,6 +50,7 @@ from .models import (
     ClaimEvent,
     ClaimFlag,
     ClaimStatus,
+    ReplyTemplate,
     document_storage,
     hash_token,
     new_document_name,
@@ -157,10 +159,12 @@ def claim_transition(
     note_params: dict[str, str] | None = None,
     public: bool = True,
     remedy_due: bool = False,
+    words: AgentWords | None = None,
 ) -> Claim:
     """Move a claim to ``to`` if the transition table allows it, writing its event.
 
-    ``note`` is an agent's free text, or with ``note_params`` a message of the system (see ``ClaimEvent``).
+    ``note`` is a message of the system with ``note_params`` (see ``ClaimEvent``), or free text; an
+    agent's ``words`` (the note, and where it came from) take its place.
     ``remedy_due``: the claim's remedy is to be issued now (see ``claim_advance``).
     The caller holds the claim's row lock (``claim_lock``) inside a transaction.
     """
@@ -173,6 +177,7 @@ def claim_transition(
         note_params=note_params,
         public=public,
         remedy_due=remedy_due,
+        words=words,
     )
 
 
@@ -188,6 +193,7 @@ def claim_advance(
     cause: Sequence[ClaimEvent] = (),
     remedy_due: bool = False,
     fields: Sequence[str] = (),
+    words: AgentWords | None = None,
 ) -> Claim:
     """Move a claim through ``path``, every step checked against the transition table, in one write.
 
@@ -196,11 +202,13 @@ def claim_advance(
     The same UPDATE writes the claim's other ``fields`` (set on ``claim`` by the caller), the time it
     closed, and its remedy's recovery: ``remedy_due`` has the remedy issued once this commits, with
     the sweep as a backstop; a claim whose remedy is no longer due is no longer swept. E-mails the
-    customer is owed for the new status are written to the outbox in the same transaction.
+    customer is owed for the new status are written to the outbox in the same transaction. Any move
+    releases the claim from the agent holding it; a claim back in review waits from now on.
     The caller holds the claim's row lock (``claim_lock``) inside a transaction.
     """
     events: list[ClaimEvent] = []
     status = claim.status
+    said = words.event_fields(claim) if words is not None else {"note": note, "note_params": note_params}
     for step, to in enumerate(path):
         if to not in TRANSITIONS[status]:
             raise Conflict(
@@ -222,9 +230,8 @@ def claim_advance(
                 actor_id=actor_id,
                 old_status=status,
                 new_status=to,
-                note=note if step == 0 else "",
-                note_params=note_params if step == 0 else None,
                 public=public,
+                **(said if step == 0 else {}),
             )
         )
         status = to
@@ -234,6 +241,11 @@ def claim_advance(
     if status in CLOSED_STATUSES:
         claim.closed_at = now
         changes.append("closed_at")
+    if status == ClaimStatus.NEEDS_REVIEW:
+        claim.review_since = now
+        changes.append("review_since")
+    claim.held_by, claim.held_until = None, None
+    changes += ["held_by", "held_until"]
     if remedy_due:
         changes += _remedy_arm(claim)
     elif status not in REMEDY_DUE_STATUSES and (claim.remedy_retry_at or claim.remedy_failed_at):
@@ -356,25 +368,59 @@ def _approve_locked(
     return claim
 
 
+@dataclass(frozen=True)
+class AgentWords:
+    """What an agent writes on a claim: a canned reason (``template``, in the claim's language), their
+    own words (``text``), or both, the canned text first. Whether a customer reads it is the caller's."""
+
+    text: str = ""
+    template: ReplyTemplate | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.text.strip()) or self.template is not None
+
+    def note_for(self, claim: Claim) -> str:
+        parts = [self.template.text_in(claim.language).strip()] if self.template is not None else []
+        return "\n\n".join([*parts, self.text.strip()] if self.text.strip() else parts)
+
+    def event_fields(self, claim: Claim) -> dict[str, Any]:
+        """The fields of the event that records them."""
+        return {
+            "note": self.note_for(claim),
+            "note_params": None,
+            "reply_template": self.template,
+            "free_text": bool(self.text.strip()),
+        }
+
+
+def _agent_note(claim: Claim, *, agent_id: str, words: AgentWords, public: bool) -> ClaimEvent:
+    return ClaimEvent.objects.create(
+        claim=claim,
+        kind=ClaimEvent.Kind.NOTE,
+        actor_kind=Actor.AGENT,
+        actor_id=agent_id,
+        public=public,
+        **words.event_fields(claim),
+    )
+
+
 def claim_approve(*, claim: Claim, agent_id: str, note: str = "") -> Claim:
     """``note``: the agent's note for the team; the customer's timeline shows the approval without it."""
     with transaction.atomic():
         claim = claim_lock(claim_id=claim.pk)
         claim = _approve_locked(claim, actor_kind=Actor.AGENT, actor_id=agent_id)
         if note.strip():
-            ClaimEvent.objects.create(
-                claim=claim,
-                kind=ClaimEvent.Kind.NOTE,
-                actor_kind=Actor.AGENT,
-                actor_id=agent_id,
-                note=note.strip(),
-                public=False,
-            )
+            _agent_note(claim, agent_id=agent_id, words=AgentWords(text=note), public=False)
         return claim
 
 
-def claim_reject(*, claim: Claim, agent_id: str, reason: str) -> Claim:
-    if not reason.strip():
+def claim_reject(
+    *, claim: Claim, agent_id: str, reason: str = "", template: ReplyTemplate | None = None
+) -> Claim:
+    """The reason (a canned one in the claim's language, the agent's words, or both) is e-mailed to the
+    customer and shown on the claim's timeline."""
+    words = AgentWords(text=reason, template=template)
+    if not words:
         raise _validation_error("reason", _("Say why the claim is rejected; the customer is told."))
     with transaction.atomic():
         claim = claim_lock(claim_id=claim.pk)
@@ -383,24 +429,153 @@ def claim_reject(*, claim: Claim, agent_id: str, reason: str) -> Claim:
             to=ClaimStatus.REJECTED,
             actor_kind=Actor.AGENT,
             actor_id=agent_id,
-            note=reason.strip(),
+            words=words,
         )
     log_event(logger, "claim.rejected", claim=claim.reference, actor=f"agent:{agent_id}")
     return claim
 
 
 def claim_mark_for_review(*, claim: Claim, agent_id: str, note: str = "") -> Claim:
+    """Back to the review queue, with the agent's ``note`` for the team. A claim in review already goes
+    to the back of the queue, released by whoever held it (a second opinion, later)."""
     with transaction.atomic():
         claim = claim_lock(claim_id=claim.pk)
-        claim_transition(
-            claim=claim,
-            to=ClaimStatus.NEEDS_REVIEW,
-            actor_kind=Actor.AGENT,
-            actor_id=agent_id,
-            note=note,
-            public=False,
-        )
+        words = AgentWords(text=note)
+        if claim.status == ClaimStatus.NEEDS_REVIEW:
+            claim.review_since, claim.held_by, claim.held_until = timezone.now(), None, None
+            claim.save(update_fields=["review_since", "held_by", "held_until", "updated_at"])
+            if words:
+                _agent_note(claim, agent_id=agent_id, words=words, public=False)
+        else:
+            claim_transition(
+                claim=claim,
+                to=ClaimStatus.NEEDS_REVIEW,
+                actor_kind=Actor.AGENT,
+                actor_id=agent_id,
+                words=words if words else None,
+                public=False,
+            )
     log_event(logger, "claim.sent_back_to_review", claim=claim.reference, actor=f"agent:{agent_id}")
+    return claim
+
+
+def claim_message_send(*, claim: Claim, agent_id: str, words: AgentWords) -> ClaimEvent:
+    """A message from an agent to the customer: e-mailed, and shown on the claim's timeline."""
+    if not words:
+        raise _validation_error("message", _("Write the message, or choose one."))
+    with transaction.atomic():
+        claim = claim_lock(claim_id=claim.pk)
+        event = _agent_note(claim, agent_id=agent_id, words=words, public=True)
+        claim_email_owe(claim_id=claim.pk, template="message", event_id=event.pk)
+    log_event(logger, "claim.message_sent", claim=claim.reference, actor=f"agent:{agent_id}")
+    return event
+
+
+# --- The review queue -------------------------------------------------------------------------------
+
+
+class Decision(TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    REVIEW = "review", "Mark for re-review"
+    MESSAGE = "message", "Send the message only"
+
+
+def _hold_lease() -> datetime.timedelta:
+    return datetime.timedelta(minutes=settings.REVIEW_HOLD_MINUTES)
+
+
+def _free(now: datetime.datetime) -> Q:
+    return Q(held_until__isnull=True) | Q(held_until__lte=now)
+
+
+def claim_take_next(*, agent: AbstractBaseUser, among: QuerySet[Claim] | None = None) -> Claim | None:
+    """The oldest claim in review that nobody holds, now held for ``agent`` (``REVIEW_HOLD_MINUTES``);
+    None when there is none. ``among``: the claims the agent's queue shows (its filter).
+
+    A claim the agent holds already comes first, so pressing twice takes one claim. Two agents pressing
+    at once take two: the row is taken by a conditional update, so only one of them can; on PostgreSQL
+    a row another agent is taking is skipped (SKIP LOCKED) rather than waited for.
+    """
+    now = timezone.now()
+    queue = Claim.objects.filter(status=ClaimStatus.NEEDS_REVIEW)
+    if among is not None:
+        queue = queue.filter(pk__in=among.order_by().values("pk"))
+    held = queue.filter(held_by_id=agent.pk, held_until__gt=now).order_by("review_since", "pk").first()
+    if held is not None:
+        return claim_hold_renew(claim=held, agent=agent)
+    free = queue.filter(_free(now)).order_by("review_since", "pk")
+    while True:  # each lost race removes a claim from ``free``: this ends
+        with transaction.atomic():
+            claim_id = (
+                free.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True).first()
+            )
+            if claim_id is None:
+                return None
+            taken = free.filter(pk=claim_id).update(held_by_id=agent.pk, held_until=now + _hold_lease())
+        if taken:
+            log_event(logger, "claim.taken", claim_id=claim_id, actor=f"agent:{agent.pk}")
+            return Claim.objects.get(pk=claim_id)
+
+
+def claim_hold_renew(*, claim: Claim, agent: AbstractBaseUser) -> Claim | None:
+    """Another lease for the agent who holds the claim (while they work on it); None if they no longer
+    do (another agent took it after their hold ran out, or it was decided)."""
+    held_until = timezone.now() + _hold_lease()
+    renewed = Claim.objects.filter(pk=claim.pk, status=ClaimStatus.NEEDS_REVIEW, held_by_id=agent.pk).update(
+        held_until=held_until
+    )
+    if not renewed:
+        return None
+    claim.held_by_id, claim.held_until = agent.pk, held_until
+    return claim
+
+
+def claim_release(*, claim: Claim, agent: AbstractBaseUser) -> bool:
+    """The agent gives the claim back to the queue, where it keeps its place."""
+    return bool(Claim.objects.filter(pk=claim.pk, held_by_id=agent.pk).update(held_by=None, held_until=None))
+
+
+def claim_decide(
+    *,
+    claim: Claim,
+    agent: AbstractBaseUser,
+    decision: str,
+    message: AgentWords = AgentWords(),
+    note: str = "",
+) -> Claim:
+    """An agent's decision in the review workspace. ``note`` is for agents only; ``message`` reaches
+    the customer: a rejection's reason, or else a message e-mailed and shown on the timeline. Refused
+    while another agent holds the claim."""
+    if claim.held_by_other(agent):
+        raise Conflict(
+            "claim_held",
+            _("%(reference)s is being reviewed by %(agent)s until %(time)s.")
+            % {
+                "reference": claim.reference,
+                "agent": claim.held_by.get_username() if claim.held_by else "",
+                "time": formats.time_format(timezone.localtime(claim.held_until), "H:i"),
+            },
+        )
+    agent_id = str(agent.pk)
+    with transaction.atomic():
+        if decision == Decision.APPROVE:
+            claim = claim_approve(claim=claim, agent_id=agent_id, note=note)
+        elif decision == Decision.REJECT:
+            claim = claim_reject(
+                claim=claim, agent_id=agent_id, reason=message.text, template=message.template
+            )
+            if note.strip():
+                _agent_note(claim, agent_id=agent_id, words=AgentWords(text=note), public=False)
+        elif decision == Decision.REVIEW:
+            claim = claim_mark_for_review(claim=claim, agent_id=agent_id, note=note)
+        elif decision == Decision.MESSAGE:
+            if note.strip():
+                _agent_note(claim, agent_id=agent_id, words=AgentWords(text=note), public=False)
+        else:
+            raise _validation_error("decision", _("Choose approve, reject or re-review."))
+        if message and decision != Decision.REJECT:
+            claim_message_send(claim=claim, agent_id=agent_id, words=message)
     return claim
 
 
@@ -799,6 +974,7 @@ def _new_claim(
         region=submission.region,
         language=submission.language,
         access_token_hash=hash_token(token),
+        review_since=timezone.now(),  # a claim starts in review; approval at intake moves it on
     )
 
 

@@ -281,6 +281,8 @@ REMEDY_SWEEP_AFTER_SECONDS = env.int("REMEDY_SWEEP_AFTER_SECONDS", default=300)
 OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=120)
 RETRY_MAX_ATTEMPTS = env.int("RETRY_MAX_ATTEMPTS", default=8)
 
+# "Take next claim" holds the claim for its agent this long, renewed while they work on it.
+REVIEW_HOLD_MINUTES = env.int("REVIEW_HOLD_MINUTES", default=15)
 # From this many other open claims with the same e-mail or address, a new claim waits for an agent.
 CLAIMS_PER_CONTACT_BEFORE_REVIEW = env.int("CLAIMS_PER_CONTACT_BEFORE_REVIEW", default=3)
 # Serials this close in one range (number distance), claimed within a day by different contacts, hold
