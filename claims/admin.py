@@ -3,18 +3,30 @@ no field of a claim is edited here."""
 
 from __future__ import annotations
 
+import copy
+import datetime
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef
-from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Value
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language_info
+from modeltranslation.admin import TranslationAdmin
 
 from core.admin_site import RecordAdmin, RecordInline
 from core.errors import ApplicationError
+from recalls.models import RecalledBatch
+from recalls.selectors import batch_covering_serial
 
 from . import extensions
 from .labels import LabelCheck
@@ -24,9 +36,22 @@ from .models import (
     ClaimEvent,
     ClaimFlag,
     ClaimStatus,
+    ReplyTemplate,
+    ReviewSettings,
 )
 from .selectors import claims_sharing_contact
-from .services import claim_approve, claim_mark_for_review, claim_reject, claim_remedy_retry
+from .services import (
+    AgentWords,
+    Decision,
+    claim_approve,
+    claim_decide,
+    claim_hold_renew,
+    claim_mark_for_review,
+    claim_reject,
+    claim_release,
+    claim_remedy_retry,
+    claim_take_next,
+)
 
 REVIEW_PERMISSION = "claims.review_claim"
 RETRY_PERMISSION = "claims.retry_work"
@@ -64,41 +89,6 @@ class RemedyFailedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class DocumentInline(RecordInline):
-    model = ClaimDocument
-    fields = ["kind", "preview", "label", "content_type", "width", "height", "size", "sha256"]
-    readonly_fields = fields
-
-    @admin.display(description="label")
-    def label(self, document: ClaimDocument) -> str:
-        """What was read on the label photo: a tick for the claimed serial, or what it shows instead."""
-        if not document.label_check:
-            return "-"
-        text = document.get_label_check_display()
-        if document.label_serial:
-            text = f"{text}: {document.label_serial}"
-        return f"✔ {text}" if document.label_check == LabelCheck.VERIFIED else text
-
-    @admin.display(description="document")
-    def preview(self, document: ClaimDocument) -> str:
-        url = reverse("admin:claims_claim_document", args=[document.pk])
-        if document.is_image:
-            return format_html(
-                '<a href="{}" target="_blank"><img src="{}" alt="{}" style="max-width:480px;max-height:480px"></a>',
-                url,
-                url,
-                document.get_kind_display(),
-            )
-        return format_html('<a href="{}" target="_blank">Open PDF</a>', url)
-
-
-class FlagInline(RecordInline):
-    model = ClaimFlag
-    fk_name = "claim"
-    fields = ["reason", "detail", "related_claim", "created_at"]
-    readonly_fields = fields
-
-
 class EventInline(RecordInline):
     model = ClaimEvent
     fields = [
@@ -109,6 +99,7 @@ class EventInline(RecordInline):
         "actor_kind",
         "actor_id",
         "display_note",
+        "written_as",
         "public",
     ]
     readonly_fields = fields
@@ -118,11 +109,105 @@ class EventInline(RecordInline):
     def display_note(self, event: ClaimEvent) -> str:
         return event.display_note
 
+    @admin.display(description="written as")
+    def written_as(self, event: ClaimEvent) -> str:
+        """Canned reasons reach customers in their language; an agent's own words as they were written."""
+        if event.reply_template_id is not None:
+            canned = f"Canned: {event.reply_template}"
+            return f"{canned} + free text" if event.free_text else canned
+        return "Free text" if event.free_text else "-"
 
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Sent to the customer by e-mail."
+
+class CannedReasonField(forms.ModelChoiceField):
+    """The supervisors' canned texts that agents may send, grouped by what they are for."""
+
+    def __init__(self, *, kinds: list[str], **kwargs) -> None:
+        super().__init__(
+            queryset=ReplyTemplate.objects.filter(active=True, kind__in=kinds),
+            required=False,
+            empty_label="(none: free text only)",
+            **kwargs,
+        )
+        self.kinds = kinds
+
+    def group(self) -> None:
+        """Show the choices under their kind (read when the form is made: supervisors edit them)."""
+        by_kind: dict[str, list[tuple[int, str]]] = {kind: [] for kind in self.kinds}
+        for template in self.queryset:
+            by_kind[template.kind].append((template.pk, template.title))
+        labels = dict(ReplyTemplate.Kind.choices)
+        self.choices = [
+            ("", self.empty_label),
+            *((labels[kind], items) for kind, items in by_kind.items() if items),
+        ]
+
+
+class _CannedForm(forms.Form):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].group()
+
+
+_FREE_TEXT_HELP = "Free text is sent as you write it, in no other language."
+
+
+class DecisionForm(_CannedForm):
+    """The decision box of a claim's page: what the customer is told is kept apart from the team's note."""
+
+    template = CannedReasonField(
+        kinds=[ReplyTemplate.Kind.REJECTION, ReplyTemplate.Kind.MESSAGE],
+        label="Canned reason or message",
+        help_text="Sent in the claim's language.",
+        widget=forms.Select(attrs={"autofocus": True, "form": "decision-form"}),
     )
+    message = forms.CharField(
+        label="Message to the customer",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40, "form": "decision-form"}),
+        help_text=f"E-mailed and shown on the claim's timeline; a rejection's reason. {_FREE_TEXT_HELP}",
+    )
+    note = forms.CharField(
+        label="Internal note (agents only)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40, "form": "decision-form"}),
+        help_text="Never shown or sent to the customer.",
+    )
+
+    def words(self) -> AgentWords:
+        return AgentWords(text=self.cleaned_data["message"], template=self.cleaned_data["template"])
+
+
+class RejectForm(_CannedForm):
+    template = CannedReasonField(kinds=[ReplyTemplate.Kind.REJECTION], label="Canned reason")
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=f"Sent to each customer by e-mail, after the canned reason if one is chosen. {_FREE_TEXT_HELP}",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("template") and not (cleaned.get("reason") or "").strip():
+            raise forms.ValidationError("Choose a canned reason or write one: the customers are told.")
+        return cleaned
+
+
+def _duration(delta: datetime.timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A claim's documents as the review page shows them, with a near-duplicate claim's beside them."""
+
+    claim: Claim
+    documents: list[ClaimDocument]
+    why: str = ""  # for a related claim: the flag that links them
 
 
 @admin.register(Claim)
@@ -130,22 +215,23 @@ class ClaimAdmin(RecordAdmin):
     list_display = [
         "reference",
         "status",
+        "in_review",
+        "flag_reasons",
+        "holder",
+        "serial",
         "recall_code",
         "country",
-        "remedy",
-        "model_number",
-        "serial",
-        "flagged",
-        "created_at",
     ]
+    list_display_links = ["reference"]
     list_filter = ["status", "recall", "country", "remedy", FlaggedFilter, RemedyFailedFilter]
     search_fields = ["=reference", "=serial", "=email"]
-    list_select_related = ["recall", "model"]
+    list_select_related = ["recall", "held_by"]
     list_per_page = 50
     show_full_result_count = False
-    date_hierarchy = "created_at"
+    # The queue's order: who waited longest first; claims not in review after them, newest first.
+    ordering = [F("review_since").asc(nulls_last=True), "-created_at"]
     actions = ["approve_selected", "reject_selected", "mark_for_review_selected", "retry_remedy_selected"]
-    inlines = [DocumentInline, FlagInline, EventInline]
+    inlines = [EventInline]
     change_form_template = "admin/claims/claim/change_form.html"
     change_list_template = "admin/claims/claim/change_list.html"
     fieldsets = [
@@ -184,9 +270,18 @@ class ClaimAdmin(RecordAdmin):
         ),
         (
             "Customer",
-            {"fields": ["customer_name", "email", "phone", "address", "language", "claims_from_contact"]},
+            {
+                "fields": [
+                    "customer_name",
+                    "email",
+                    "phone",
+                    "address",
+                    "language_name",
+                    "claims_from_contact",
+                ]
+            },
         ),
-        ("Times", {"fields": ["created_at", "updated_at", "closed_at"]}),
+        ("Times", {"fields": ["created_at", "review_since", "updated_at", "closed_at"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -194,7 +289,16 @@ class ClaimAdmin(RecordAdmin):
 
     def get_queryset(self, request):
         flagged = ClaimFlag.objects.filter(claim=OuterRef("pk"))
-        return super().get_queryset(request).annotate(is_flagged=Exists(flagged))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                is_flagged=Exists(flagged),
+                # Read once for the page: every row of the list is measured against it.
+                target_hours=Value(ReviewSettings.load().target_hours),
+            )
+            .prefetch_related("flags")
+        )
 
     # -- columns and fields --------------------------------------------------------------------
 
@@ -202,13 +306,28 @@ class ClaimAdmin(RecordAdmin):
     def recall_code(self, claim: Claim) -> str:
         return claim.recall.code
 
-    @admin.display(description="model", ordering="model__model_number")
-    def model_number(self, claim: Claim) -> str:
-        return claim.model.model_number
+    @admin.display(description="in review", ordering="review_since")
+    def in_review(self, claim: Claim) -> str:
+        """How long the claim has waited for an agent, against the supervisors' service target."""
+        if claim.status != ClaimStatus.NEEDS_REVIEW or claim.review_since is None:
+            return "-"
+        waited = timezone.now() - claim.review_since
+        if waited > datetime.timedelta(hours=claim.target_hours):
+            return format_html('<strong class="over-target">{} (over target)</strong>', _duration(waited))
+        return _duration(waited)
 
-    @admin.display(description="flagged", boolean=True, ordering="is_flagged")
-    def flagged(self, claim: Claim) -> bool:
-        return claim.is_flagged
+    @admin.display(description="flags")
+    def flag_reasons(self, claim: Claim) -> str:
+        reasons = sorted({flag.get_reason_display() for flag in claim.flags.all()})
+        return "; ".join(reasons) or "-"
+
+    @admin.display(description="held by", ordering="held_by__username")
+    def holder(self, claim: Claim) -> str:
+        if claim.held_by is None or claim.held_until is None:
+            return "-"
+        if claim.held_until <= timezone.now():
+            return f"{claim.held_by.get_username()} (lapsed)"
+        return f"{claim.held_by.get_username()} until {timezone.localtime(claim.held_until):%H:%M}"
 
     @admin.display(description="address")
     def address(self, claim: Claim) -> str:
@@ -220,6 +339,17 @@ class ClaimAdmin(RecordAdmin):
             claim.country,
         ]
         return format_html_join("", "{}<br>", ((line,) for line in lines if line.strip()))
+
+    @admin.display(description="language")
+    def language_name(self, claim: Claim) -> str:
+        """The language the customer reads: their e-mails and canned reasons come in it."""
+        try:
+            info = get_language_info(claim.language)
+        except KeyError:
+            return claim.language
+        return (
+            f"{info['name']} ({info['name_local']})" if info["name"] != info["name_local"] else info["name"]
+        )
 
     @admin.display(description="claims from this e-mail or address")
     def claims_from_contact(self, claim: Claim) -> str:
@@ -234,15 +364,45 @@ class ClaimAdmin(RecordAdmin):
     def fulfilment(self, claim: Claim) -> str:
         return extensions.fulfilment_line_for_agents.ask(claim) or "-"
 
-    # -- counts per status ---------------------------------------------------------------------
+    # -- the queue -------------------------------------------------------------------------------
 
     def changelist_view(self, request, extra_context=None):
         counts = dict(Claim.objects.values_list("status").annotate(n=Count("pk")).order_by())
         extra_context = {
             **(extra_context or {}),
             "status_counts": [(value, label, counts.get(value, 0)) for value, label in ClaimStatus.choices],
+            "can_review": request.user.has_perm(REVIEW_PERMISSION),
+            "can_supervise": request.user.has_perm(RETRY_PERMISSION),
+            "hold_minutes": settings.REVIEW_HOLD_MINUTES,
+            "queue_filters": urlencode(
+                {k: v for k, v in request.GET.items() if k not in ("p", "o", "_changelist_filters")}
+            ),
         }
         return super().changelist_view(request, extra_context)
+
+    def _queue(self, request: HttpRequest, filters: str) -> QuerySet[Claim]:
+        """The claims the agent's list shows with ``filters`` (its query string): take-next keeps to them."""
+        listing = copy.copy(request)
+        listing.GET = QueryDict(filters)
+        try:
+            return self.get_changelist_instance(listing).get_queryset(listing)
+        except IncorrectLookupParameters:
+            return self.get_queryset(request)
+
+    def take_next_view(self, request: HttpRequest) -> HttpResponse:
+        self._require_review(request)
+        filters = request.POST.get("_changelist_filters", "") if request.method == "POST" else ""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:claims_claim_changelist"))
+        claim = claim_take_next(agent=request.user, among=self._queue(request, filters))
+        if claim is None:
+            self.message_user(request, "No claim in this queue is waiting for an agent.", messages.INFO)
+            return HttpResponseRedirect(f"{reverse('admin:claims_claim_changelist')}?{filters}")
+        return HttpResponseRedirect(self._claim_url(claim.pk, filters))
+
+    def _claim_url(self, claim_id: int, filters: str) -> str:
+        url = reverse("admin:claims_claim_change", args=[claim_id])
+        return f"{url}?{urlencode({'_changelist_filters': filters})}" if filters else url
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -279,9 +439,16 @@ class ClaimAdmin(RecordAdmin):
     def reject_selected(self, request, queryset):
         form = RejectForm(request.POST if "reason" in request.POST else None)
         if form.is_valid():
-            agent, reason = str(request.user.pk), form.cleaned_data["reason"]
+            agent, reason, template = (
+                str(request.user.pk),
+                form.cleaned_data["reason"],
+                form.cleaned_data["template"],
+            )
             self._decide(
-                request, queryset, lambda c: claim_reject(claim=c, agent_id=agent, reason=reason), "rejected"
+                request,
+                queryset,
+                lambda c: claim_reject(claim=c, agent_id=agent, reason=reason, template=template),
+                "rejected",
             )
             return None
         context = {
@@ -314,10 +481,16 @@ class ClaimAdmin(RecordAdmin):
 
     def get_urls(self):
         custom = [
+            path("next/", self.admin_site.admin_view(self.take_next_view), name="claims_claim_take_next"),
             path(
                 "<int:object_id>/decide/",
                 self.admin_site.admin_view(self.decide_view),
                 name="claims_claim_decide",
+            ),
+            path(
+                "<int:object_id>/hold/",
+                self.admin_site.admin_view(self.hold_view),
+                name="claims_claim_hold",
             ),
             path(
                 "document/<int:document_id>/",
@@ -328,29 +501,54 @@ class ClaimAdmin(RecordAdmin):
         return custom + super().get_urls()
 
     def decide_view(self, request, object_id: int):
+        """A decision from the claim's page; on success the agent's next claim opens, in their queue."""
         self._require_review(request)
+        filters = request.POST.get("_changelist_filters", "")
         if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[object_id]))
-        claim = get_object_or_404(Claim, pk=object_id)
-        agent, decision = str(request.user.pk), request.POST.get("decision")
-        note = request.POST.get("note", "").strip()
+            return HttpResponseRedirect(self._claim_url(object_id, filters))
+        claim = get_object_or_404(Claim.objects.select_related("held_by"), pk=object_id)
+        form = DecisionForm(request.POST)
         try:
-            if decision == "approve":
-                claim_approve(claim=claim, agent_id=agent, note=note)
-            elif decision == "reject":
-                claim_reject(claim=claim, agent_id=agent, reason=note)
-            elif decision == "review":
-                claim_mark_for_review(claim=claim, agent_id=agent, note=note)
-            else:
-                raise ApplicationError("validation_error", "Choose approve, reject or review.")
-            claim.refresh_from_db()
-            self.message_user(
-                request, f"{claim.reference} is now {claim.get_status_display().lower()}.", messages.SUCCESS
+            if not form.is_valid():
+                raise ApplicationError(
+                    "validation_error", " ".join(m for ms in form.errors.values() for m in ms)
+                )
+            decision = request.POST.get("decision", "")
+            claim = claim_decide(
+                claim=claim,
+                agent=request.user,
+                decision=decision,
+                message=form.words(),
+                note=form.cleaned_data["note"],
             )
         except ApplicationError as exc:
             detail = " ".join(m for ms in exc.fields.values() for m in ms) if exc.fields else exc.detail
             self.message_user(request, detail, messages.ERROR)
-        return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[object_id]))
+            return HttpResponseRedirect(self._claim_url(object_id, filters))
+        claim.refresh_from_db()
+        done = "message sent" if decision == Decision.MESSAGE else f"now {claim.get_status_display().lower()}"
+        self.message_user(request, f"{claim.reference}: {done}.", messages.SUCCESS)
+        if decision == Decision.MESSAGE:
+            return HttpResponseRedirect(self._claim_url(object_id, filters))
+        following = claim_take_next(agent=request.user, among=self._queue(request, filters))
+        if following is None:
+            self.message_user(request, "No claim in this queue is waiting for an agent.", messages.INFO)
+            return HttpResponseRedirect(f"{reverse('admin:claims_claim_changelist')}?{filters}")
+        return HttpResponseRedirect(self._claim_url(following.pk, filters))
+
+    def hold_view(self, request, object_id: int):
+        """Renew (while the page is open) or release the agent's hold of a claim."""
+        self._require_review(request)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[object_id]))
+        claim = get_object_or_404(Claim, pk=object_id)
+        if request.POST.get("hold") == "release":
+            claim_release(claim=claim, agent=request.user)
+            self.message_user(request, f"{claim.reference} is back in the queue.", messages.SUCCESS)
+            filters = request.POST.get("_changelist_filters", "")
+            return HttpResponseRedirect(f"{reverse('admin:claims_claim_changelist')}?{filters}")
+        renewed = claim_hold_renew(claim=claim, agent=request.user)
+        return HttpResponse(status=204 if renewed else 409)
 
     def document_view(self, request, document_id: int):
         """Uploads are private: served only here, to staff allowed to view claims."""
@@ -366,10 +564,94 @@ class ClaimAdmin(RecordAdmin):
         response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
         return response
 
+    # -- the claim's page: what a decision needs, then the decision ------------------------------
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "can_review": request.user.has_perm(REVIEW_PERMISSION),
-            "review_statuses": ["needs_review"],
-        }
+        claim = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if claim is not None:
+            can_review = request.user.has_perm(REVIEW_PERMISSION)
+            if can_review and claim.held_by_id == request.user.pk:
+                claim_hold_renew(claim=claim, agent=request.user)
+            extra_context = {
+                **extra_context,
+                **self._review_context(claim),
+                "can_review": can_review,
+                "in_review": claim.status == ClaimStatus.NEEDS_REVIEW,
+                "held_by_me": claim.held_by_id == request.user.pk and not claim.held_by_other(request.user),
+                "held_by_other": claim.held_by_other(request.user),
+                "decision_form": DecisionForm(),
+                "renew_seconds": settings.REVIEW_HOLD_MINUTES * 20,
+                "customer_language": self.language_name(claim),
+                "filters": request.GET.get("_changelist_filters", ""),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _review_context(self, claim: Claim) -> dict:
+        flags = list(claim.flags.select_related("related_claim"))
+        related = {flag.related_claim_id: flag for flag in flags if flag.related_claim is not None}
+        documents = ClaimDocument.objects.filter(claim_id__in=[claim.pk, *related]).order_by("kind")
+        by_claim: dict[int, list[ClaimDocument]] = {}
+        for document in documents:
+            by_claim.setdefault(document.claim_id, []).append(document)
+        evidence = [Evidence(claim=claim, documents=by_claim.get(claim.pk, []))]
+        evidence += [
+            Evidence(
+                claim=flag.related_claim,
+                documents=by_claim.get(claim_id, []),
+                why=flag.get_reason_display(),
+            )
+            for claim_id, flag in related.items()
+            if flag.related_claim is not None
+        ]
+        return {
+            "flags": flags,
+            "evidence": evidence,
+            "batch": self._batch(claim),
+            "label_verified": LabelCheck.VERIFIED,
+        }
+
+    def _batch(self, claim: Claim) -> RecalledBatch | None:
+        if claim.is_proof_only:
+            return None
+        coverage = batch_covering_serial(model=claim.model, serial=claim.serial, country=claim.country)
+        if coverage is None:
+            return None
+        return (
+            RecalledBatch.objects.select_related("recall")
+            .prefetch_related("markets")
+            .get(pk=coverage.batch_id)
+        )
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(TranslationAdmin):
+    """Supervisors keep the canned reasons; agents read them here and choose them on a claim's page."""
+
+    list_display = ["title", "kind", "active", "languages"]
+    list_filter = ["kind", "active"]
+    search_fields = ["title"]
+
+    @admin.display(description="written in")
+    def languages(self, template: ReplyTemplate) -> str:
+        return ", ".join(
+            code for code in ("en", "de", "ja") if (getattr(template, f"text_{code}") or "").strip()
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # claims' timelines name the canned reason they sent: switch it off instead
+
+
+@admin.register(ReviewSettings)
+class ReviewSettingsAdmin(admin.ModelAdmin):
+    """The one row of settings supervisors keep for the queue."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        settings_row = ReviewSettings.load()
+        return HttpResponseRedirect(reverse("admin:claims_reviewsettings_change", args=[settings_row.pk]))

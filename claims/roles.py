@@ -8,11 +8,16 @@ _AGENT = [
     "view_claimdocument",
     "view_claimevent",
     "view_claimflag",
+    "view_replytemplate",
 ]
 GRANTS: Grants = {
     SUPPORT_AGENT: _AGENT,
     SUPERVISOR: [
         *_AGENT,
         "retry_work",
+        "add_replytemplate",
+        "change_replytemplate",
+        "view_reviewsettings",
+        "change_reviewsettings",
     ],
 }

@@ -1,6 +1,7 @@
 import datetime
 
 import factory
+from django.utils import timezone
 
 from recalls.models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, SerialRange
 
@@ -88,6 +89,7 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     city = "Springfield"
     postal_code = "12345"
     access_token_hash = "0" * 64
+    review_since = factory.LazyAttribute(lambda c: timezone.now() if c.status == "needs_review" else None)
 
     @factory.post_generation
     def accepted_terms(claim, create, extracted, **kwargs):

@@ -9,6 +9,13 @@ from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
 
 
+def grant(apps, schema_editor):
+    from claims.roles import GRANTS
+    from core.roles import roles_grant
+
+    roles_grant(apps, "claims", GRANTS)
+
+
 def waiting_since_and_own_words(apps, schema_editor):
     Claim, ClaimEvent = apps.get_model("claims", "Claim"), apps.get_model("claims", "ClaimEvent")
     entered = ClaimEvent.objects.filter(claim=OuterRef("pk"), new_status="needs_review").order_by(
@@ -89,4 +96,5 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='claims.replytemplate'),
         ),
         migrations.RunPython(waiting_since_and_own_words, migrations.RunPython.noop),
+        migrations.RunPython(grant, migrations.RunPython.noop),
     ]
