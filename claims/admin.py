@@ -75,7 +75,7 @@ class FlaggedFilter(admin.SimpleListFilter):
 class RemedyFailedFilter(admin.SimpleListFilter):
     """Dead letters: remedies the sweep gave up on after all attempts, waiting for a supervisor."""
 
-    title = "remedy"
+    title = "remedy delivery"
     parameter_name = "remedy_failed"
 
     def lookups(self, request, model_admin):
@@ -374,6 +374,8 @@ class ClaimAdmin(RecordAdmin):
             "can_review": request.user.has_perm(REVIEW_PERMISSION),
             "can_supervise": request.user.has_perm(RETRY_PERMISSION),
             "hold_minutes": settings.REVIEW_HOLD_MINUTES,
+            # The queue needs the width of a 1280 px screen: the apps' menu stays one click away.
+            "is_nav_sidebar_enabled": False,
             "queue_filters": urlencode(
                 {k: v for k, v in request.GET.items() if k not in ("p", "o", "_changelist_filters")}
             ),
@@ -583,6 +585,7 @@ class ClaimAdmin(RecordAdmin):
                 "decision_form": DecisionForm(),
                 "renew_seconds": settings.REVIEW_HOLD_MINUTES * 20,
                 "customer_language": self.language_name(claim),
+                "is_nav_sidebar_enabled": False,
                 "filters": request.GET.get("_changelist_filters", ""),
             }
         return super().change_view(request, object_id, form_url, extra_context)

@@ -109,7 +109,7 @@ class Claim(models.Model):
 
     # The review queue: since when the claim waits for an agent (it last entered ``needs_review``), and
     # the agent who took it from the queue, until when (see ``services.claim_take_next``).
-    review_since = models.DateTimeField(null=True, blank=True, editable=False)
+    review_since = models.DateTimeField("in review since", null=True, blank=True, editable=False)
     held_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

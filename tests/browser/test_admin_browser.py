@@ -43,7 +43,7 @@ def test_agent_reviews_and_approves_a_proof_only_claim(live_server, browser_page
     )
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector(".messagelist")
-    assert "is now" in page.locator(".messagelist").inner_text()
+    assert f"{claim.reference}: now" in page.locator(".messagelist").inner_text()
     claim.refresh_from_db()
     assert claim.status in (ClaimStatus.APPROVED, ClaimStatus.FULFILLING, ClaimStatus.FULFILLED)
     assert claim.events.filter(new_status="approved", actor_kind="agent", actor_id=str(agent.pk)).exists()
@@ -76,10 +76,10 @@ def test_agent_sees_why_a_claim_was_held_and_what_its_label_reads(
     page.goto(f"{live_server.url}/admin/claims/claim/?q={held}")
     page.get_by_role("link", name=held).click()
 
-    flags = page.locator("#flags-group").inner_text()
+    flags = page.locator("#flags").inner_text()
     assert "Neighbouring serials claimed by other contacts" in flags
     assert recalled_serial(5000) in flags
-    documents = page.locator("#documents-group").inner_text()
+    documents = page.locator("#evidence").inner_text()
     if "Label reading not installed" not in documents:
         assert "The photo's label shows another serial" in flags
         assert f"Label shows another serial: {recalled_serial(42)}" in documents
