@@ -27,6 +27,7 @@ from .models import (
 )
 from .selectors import claims_sharing_contact
 from .services import claim_approve, claim_mark_for_review, claim_reject, claim_remedy_retry
+from .team import team_view
 
 REVIEW_PERMISSION = "claims.review_claim"
 RETRY_PERMISSION = "claims.retry_work"
@@ -314,6 +315,11 @@ class ClaimAdmin(RecordAdmin):
 
     def get_urls(self):
         custom = [
+            path(
+                "team/",
+                self.admin_site.admin_view(lambda r: team_view(r, admin_site=self.admin_site)),
+                name="claims_claim_team",
+            ),
             path(
                 "<int:object_id>/decide/",
                 self.admin_site.admin_view(self.decide_view),
