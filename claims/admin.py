@@ -52,6 +52,7 @@ from .services import (
     claim_remedy_retry,
     claim_take_next,
 )
+from .team import team_view
 
 REVIEW_PERMISSION = "claims.review_claim"
 RETRY_PERMISSION = "claims.retry_work"
@@ -484,6 +485,11 @@ class ClaimAdmin(RecordAdmin):
     def get_urls(self):
         custom = [
             path("next/", self.admin_site.admin_view(self.take_next_view), name="claims_claim_take_next"),
+            path(
+                "team/",
+                self.admin_site.admin_view(lambda r: team_view(r, admin_site=self.admin_site)),
+                name="claims_claim_team",
+            ),
             path(
                 "<int:object_id>/decide/",
                 self.admin_site.admin_view(self.decide_view),

@@ -88,7 +88,9 @@ QUEUE_EMAIL_DOMAIN = "queue.demo.example.com"
 def _receipt(text: str) -> SimpleUploadedFile:
     image = Image.new("RGB", (480, 320), "white")
     font = ImageFont.load_default(size=30)
-    ImageDraw.Draw(image).multiline_text((24, 24), text.replace(" - ", "\n"), fill="black", font=font, spacing=16)
+    ImageDraw.Draw(image).multiline_text(
+        (24, 24), text.replace(" - ", "\n"), fill="black", font=font, spacing=16
+    )
     out = io.BytesIO()
     image.save(out, "PNG")
     return SimpleUploadedFile("receipt.png", out.getvalue(), content_type="image/png")
