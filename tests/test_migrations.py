@@ -135,3 +135,61 @@ def test_the_kernel_and_fulfilment_moves_keep_every_row_and_its_keys():
     )
     keyed = new.get_model("claims", "Claim").objects.get(pk=claim.pk)
     assert (keyed.email_key, keyed.address_key) == ("farmer@example.com", "US|12345|77 oak st")
+
+
+def test_claims_in_review_wait_since_they_last_entered_it_and_old_reasons_are_free_text():
+    old = migrate([("claims", "0015_claim_region")])
+    Recall, Model = old.get_model("recalls", "Recall"), old.get_model("recalls", "ProductModel")
+    Claim, Event = old.get_model("claims", "Claim"), old.get_model("claims", "ClaimEvent")
+    model = Model.objects.create(model_number="A1263", name="PowerCore", serial_format="")
+    recall = Recall.objects.create(
+        code="R-3", title="R", hazard="fire", announced_on=datetime.date(2025, 6, 1)
+    )
+
+    def claim(reference: str, status: str):
+        return Claim.objects.create(
+            reference=reference,
+            recall=recall,
+            model=model,
+            country="US",
+            remedy="gift_card",
+            status=status,
+            customer_name="C",
+            email=f"{reference}@example.com",
+            address_line1="1 Main Street",
+            city="Springfield",
+            postal_code="12345",
+            access_token_hash="0" * 64,
+        )
+
+    sent_back, never_moved, decided = (
+        claim("RC-OLD00003", "needs_review"),
+        claim("RC-OLD00004", "needs_review"),
+        claim("RC-OLD00005", "rejected"),
+    )
+    back = Event.objects.create(
+        claim=sent_back,
+        kind="status_changed",
+        actor_kind="agent",
+        old_status="approved",
+        new_status="needs_review",
+    )
+    reason = Event.objects.create(
+        claim=decided, kind="status_changed", actor_kind="agent", new_status="rejected", note="Other model"
+    )
+    system = Event.objects.create(
+        claim=decided, kind="note", actor_kind="system", note="Held for a check.", note_params={}
+    )
+
+    new = migrate([("claims", "0018_review_queue_index")])
+    Claim, Event = new.get_model("claims", "Claim"), new.get_model("claims", "ClaimEvent")
+    assert Claim.objects.get(pk=sent_back.pk).review_since == Event.objects.get(pk=back.pk).created_at
+    assert Claim.objects.get(pk=never_moved.pk).review_since == never_moved.created_at
+    assert Claim.objects.get(pk=decided.pk).review_since is None
+    assert Event.objects.get(pk=reason.pk).free_text and not Event.objects.get(pk=system.pk).free_text
+    assert group_permissions("Supervisor", new) >= {"add_replytemplate", "change_reviewsettings"}
+
+
+def group_permissions(role: str, apps) -> set[str]:
+    group = apps.get_model("auth", "Group").objects.get(name=role)
+    return set(group.permissions.values_list("codename", flat=True))

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("claims", "0016_review_queue"),
+        ("claims", "0017_review_queue_data"),
     ]
 
     operations = [
