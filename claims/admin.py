@@ -416,6 +416,9 @@ class ClaimAdmin(RecordAdmin):
     def _decide(self, request, claims, decide, verb: str) -> None:
         done, refused = 0, []
         for claim in claims:
+            if claim.held_by_other(request.user):
+                refused.append(f"{claim.reference}: {claim.held_by.get_username()} is reviewing it.")
+                continue
             try:
                 decide(claim)
                 done += 1

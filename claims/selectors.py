@@ -39,6 +39,17 @@ def claim_fulfilment(*, claim: Claim) -> dict[str, Any] | None:
 REVIEW_TIME_WINDOW = datetime.timedelta(days=30)
 
 
+def agent_review_decisions() -> QuerySet[ClaimEvent]:
+    """An agent deciding a claim that waited in review: what the review times and the team's figures
+    count."""
+    return ClaimEvent.objects.filter(
+        kind=ClaimEvent.Kind.STATUS_CHANGED,
+        actor_kind=ClaimEvent.Actor.AGENT,
+        old_status=ClaimStatus.NEEDS_REVIEW,
+        new_status__in=[ClaimStatus.APPROVED, ClaimStatus.REJECTED],
+    )
+
+
 def typical_review_days(*, now: datetime.datetime | None = None) -> int | None:
     """Within how many days claims that waited for an agent were decided, over the last 30 days:
     the median, in whole days rounded up (at least 1); None without such decisions. Cached briefly:
@@ -47,13 +58,11 @@ def typical_review_days(*, now: datetime.datetime | None = None) -> int | None:
     if cached is not None:
         return cached or None
     now = now or timezone.now()
-    decided = ClaimEvent.objects.filter(
-        kind=ClaimEvent.Kind.STATUS_CHANGED,
-        old_status=ClaimStatus.NEEDS_REVIEW,
-        new_status__in=[ClaimStatus.APPROVED, ClaimStatus.REJECTED],
-        actor_kind=ClaimEvent.Actor.AGENT,
-        created_at__gte=now - REVIEW_TIME_WINDOW,
-    ).values_list("created_at", "claim__created_at")[:5000]
+    decided = (
+        agent_review_decisions()
+        .filter(created_at__gte=now - REVIEW_TIME_WINDOW)
+        .values_list("created_at", "claim__created_at")[:5000]
+    )
     waits = sorted(decided_at - submitted_at for decided_at, submitted_at in decided)
     days = None
     if waits:

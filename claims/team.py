@@ -27,6 +27,7 @@ from django.utils import timezone
 from core.errors import ApplicationError
 
 from .models import Claim, ClaimEvent, ClaimFlag, ClaimStatus, ReviewSettings
+from .selectors import agent_review_decisions
 from .services import claim_remedy_retry
 
 RETRY_PERMISSION = "claims.retry_work"
@@ -169,16 +170,6 @@ class TeamOverview:
 # --- Reads ---------------------------------------------------------------------------------------
 
 
-def agent_decisions() -> QuerySet[ClaimEvent]:
-    """An agent deciding a claim that waited in review: what the team's figures count."""
-    return ClaimEvent.objects.filter(
-        kind=ClaimEvent.Kind.STATUS_CHANGED,
-        actor_kind=ClaimEvent.Actor.AGENT,
-        old_status=ClaimStatus.NEEDS_REVIEW,
-        new_status__in=[ClaimStatus.APPROVED, ClaimStatus.REJECTED],
-    )
-
-
 def week_days(*, now: datetime.datetime) -> tuple[datetime.date, ...]:
     """Today and the six days before it, oldest first, in the active time zone."""
     today = timezone.localdate(now)
@@ -235,7 +226,7 @@ def decisions_per_agent(*, days: tuple[datetime.date, ...]) -> tuple[AgentDecisi
     """Approvals and rejections per agent and day (``days``, in the active time zone), the busiest
     agent first."""
     rows = (
-        agent_decisions()
+        agent_review_decisions()
         .filter(created_at__gte=_start_of(days[0]), created_at__lt=_start_of(days[-1] + DAY))
         .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
         .values("actor_id", "day")
@@ -278,7 +269,7 @@ def decision_time(*, now: datetime.datetime) -> DecisionTime:
         .values("created_at")[:1]
     )
     timed = (
-        agent_decisions()
+        agent_review_decisions()
         .filter(created_at__gte=now - DECISION_TIME_WINDOW)
         .annotate(entered_at=Coalesce(Subquery(entered), F("claim__created_at")))
         .values_list("created_at", "entered_at")
@@ -338,7 +329,7 @@ def remedy_dead_letters() -> Listed[DeadLetter]:
 def rule_checks(*, since: datetime.datetime) -> tuple[RuleCheck, ...]:
     """Per fraud rule, in the order the rules are listed: the claims it flagged since ``since``, and how
     many of them an agent approved after the flag."""
-    approved_after_flag = agent_decisions().filter(
+    approved_after_flag = agent_review_decisions().filter(
         new_status=ClaimStatus.APPROVED, claim_id=OuterRef("claim_id"), created_at__gt=OuterRef("created_at")
     )
     counts: dict[str, tuple[int, int]] = {

@@ -352,3 +352,14 @@ def test_agents_pressing_take_next_at_once_get_different_claims(transactional_db
             assert len(got) == 4 and len(set(got)) == 4
     holders = Claim.objects.filter(status=ClaimStatus.NEEDS_REVIEW).values_list("held_by", flat=True)
     assert sorted(h is not None for h in holders) == [True] * 4
+
+
+def test_bulk_decisions_leave_claims_another_agent_holds(alice, in_review):
+    held, free = in_review(hours=5), in_review(hours=1)
+    claim_take_next(agent=agent("bob"))
+    response = alice.post(
+        LIST, {"action": "approve_selected", "_selected_action": [held.pk, free.pk]}, follow=True
+    )
+    assert f"{held.reference}: bob is reviewing it." in response.content.decode()
+    assert Claim.objects.get(pk=held.pk).status == ClaimStatus.NEEDS_REVIEW
+    assert Claim.objects.get(pk=free.pk).status != ClaimStatus.NEEDS_REVIEW
