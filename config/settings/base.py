@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "claims",
     "fulfilment",
     "disposal",
+    "outreach",
     "reports",
 ]
 
