@@ -4,8 +4,6 @@ A notice is a row, planned for every owner a wave reaches and sent from the data
 hears once per wave whatever happens to the workers or the broker (``services.py``).
 """
 
-import hashlib
-
 from django.db import models
 from django.db.models import Q
 
@@ -22,10 +20,6 @@ class Channel(models.TextChoices):
 
 # The order a notice falls back in when an owner cannot be reached on the wave's channel.
 CHANNEL_ORDER = [Channel.EMAIL, Channel.SMS, Channel.LETTER, Channel.CALL]
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class KnownOwner(models.Model):
@@ -98,6 +92,10 @@ class Campaign(models.Model):
     started_at = models.DateTimeField(null=True, blank=True, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_demo = models.BooleanField(default=False, help_text="Demo data, not a real campaign.")
+    # The daily limit's count: notices taken for sending on ``sending_day`` (the campaign's row is locked
+    # while a sender takes its share, so two senders never exceed it).
+    sending_day = models.DateField(null=True, blank=True, editable=False)
+    sent_that_day = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -147,7 +145,6 @@ class Notice(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     last_error = models.CharField(max_length=300, blank=True, editable=False)
-    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
