@@ -26,6 +26,14 @@ personal_data_erasers: Registry[Callable[[Claim], None]] = Registry("claims.pers
 disposal_status: Registry[Callable[[Claim], dict[str, Any]]] = Registry("claims.disposal_status", single=True)
 
 
+# Where a visit came from, as the later app that sent the customer here put it in the session under
+# this key (the outreach app: the recall notice whose link they followed). Told when the serial is
+# checked, and in the claim's transaction when a claim is made.
+ATTRIBUTION_SESSION_KEY = "attribution"
+serial_checked_from: Registry[Callable[[dict], None]] = Registry("claims.serial_checked_from")
+claim_made_from: Registry[Callable[[Claim, dict], None]] = Registry("claims.claim_made_from")
+
+
 @dataclass(frozen=True)
 class NearestCentres:
     """The certified centres a customer is sent to: ``near`` the city they are sorted from (empty if

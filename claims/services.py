@@ -35,7 +35,7 @@ from recalls.selectors import (
 )
 from recalls.services import country_require, product_model_require, serial_require
 
-from . import fraud
+from . import extensions, fraud
 from .addresses import address_format, postal_code_normalise, region_normalise
 from .contacts import address_key, email_key, phone_e164, phone_example
 from .dispatch import remedy_issue_after_commit
@@ -648,6 +648,8 @@ class ClaimSubmission:
     proof_of_purchase: UploadedFile | None = None
     product_photo: UploadedFile | None = None
     language: str = "en"
+    # Where the customer came from (see ``extensions.ATTRIBUTION_SESSION_KEY``): not a claim field.
+    attribution: dict | None = None
 
 
 @dataclass
@@ -925,6 +927,9 @@ def _claim_insert(prepared: PreparedClaim) -> Claim:
                         rule=decision.market_rule,
                     )
                 claim_email_owe(claim_id=claim.pk, template="received")
+                if prepared.submission.attribution:
+                    for attribute in extensions.claim_made_from:
+                        attribute(claim, prepared.submission.attribution)
             return claim
         except IntegrityError:
             # duplicate_serial is held by a unique index, so it holds under concurrency too.

@@ -152,8 +152,11 @@ def _render(
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """Active recalls, and the serial check (a GET form: its result can be bookmarked or shared)."""
-    bound = any(name in request.GET for name in PREFILL_FIELDS)
-    form = SerialCheckForm(request.GET if bound else None)
+    # A check asks for a serial; without one (a recall notice's link to an owner whose serial is not
+    # known) the form is only filled in with what was given.
+    bound = "serial" in request.GET
+    prefill = {name: request.GET[name] for name in PREFILL_FIELDS if name in request.GET}
+    form = SerialCheckForm(request.GET) if bound else SerialCheckForm(initial=prefill)
     context: dict[str, Any] = {"form": form, "recalls": _active_recalls()}
     status, wait = 200, None
     if bound:
@@ -172,6 +175,10 @@ def index(request: HttpRequest) -> HttpResponse:
                 show_application_error(form, error)
                 status = status_for(error)
             else:
+                attribution = request.session.get(extensions.ATTRIBUTION_SESSION_KEY)
+                if attribution:
+                    for checked in extensions.serial_checked_from:
+                        checked(attribution)
                 prefill = {
                     "model_number": result.model.model_number,
                     "serial": result.serial,
@@ -232,7 +239,11 @@ def claim_create(request: HttpRequest) -> HttpResponse:
         elif not form.is_valid():
             status = 400
         else:
-            submission = ClaimSubmission(**form.cleaned_data, language=request.LANGUAGE_CODE)
+            submission = ClaimSubmission(
+                **form.cleaned_data,
+                language=request.LANGUAGE_CODE,
+                attribution=request.session.get(extensions.ATTRIBUTION_SESSION_KEY),
+            )
             try:
                 submitted = claim_submit(submission=submission)
             except ApplicationError as error:

@@ -23,4 +23,5 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("claims.page_urls")),
+    path("", include("outreach.urls")),
 ]

@@ -36,6 +36,7 @@ class OutboxMessage(models.Model):
         # The messages the programme sends (their deliveries are registered by the apps that owe them).
         CLAIM_EMAIL = "claim.email", "E-mail to the customer"
         GIFT_CARD_ISSUED = "gift_card.issued", "Gift card webhook"
+        NOTICE_SMS = "notice.sms", "Recall notice by SMS"
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     topic = models.CharField(max_length=60, choices=Topic.choices)

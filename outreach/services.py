@@ -19,7 +19,8 @@ from django.utils import timezone, translation
 from claims.models import RELEASED_STATUSES, Claim
 from core.dispatch import queue_after_commit
 from core.errors import Conflict, NotFound
-from core.outbox import outbox_put
+from core.models import OutboxMessage
+from core.outbox import PermanentDeliveryError, outbox_put, webhook_post
 from core.recovery import error_text, log_event, retry_at
 from recalls.countries import emergency_number
 from recalls.models import Recall
@@ -30,7 +31,6 @@ from .models import CHANNEL_ORDER, DEFAULT_WAVES, Campaign, Channel, KnownOwner,
 logger = logging.getLogger(__name__)
 
 NOTICES_SEND_TASK = "outreach.tasks.notices_send_task"
-SMS_TOPIC = "notice.sms"
 # A sender holds the notices it took this long; one that died lets another take them after it.
 SEND_LEASE = datetime.timedelta(minutes=5)
 SEND_BATCH = 500
@@ -337,7 +337,8 @@ def _send_sms(notice: Notice) -> None:
     with transaction.atomic():
         if _mark_sent(notice, now=timezone.now()):
             outbox_put(
-                topic=SMS_TOPIC, payload={"notice_id": notice.pk, "to": notice.owner.phone, "text": text.body}
+                topic=OutboxMessage.Topic.NOTICE_SMS,
+                payload={"notice_id": notice.pk, "to": notice.owner.phone, "text": text.body},
             )
 
 
@@ -401,9 +402,11 @@ def notice_opened(*, notice: Notice) -> None:
     Notice.objects.filter(pk=notice.pk, opened_at__isnull=True).update(opened_at=timezone.now())
 
 
-def notice_checked(*, notice_id: int) -> None:
-    """The owner checked their serial from the notice's link."""
-    Notice.objects.filter(pk=notice_id, checked_at__isnull=True).update(checked_at=timezone.now())
+def notice_checked_from(attribution: dict) -> None:
+    """The owner checked their serial after following the notice's link (the first check counts)."""
+    notice_id = attribution.get("notice")
+    if isinstance(notice_id, int):
+        Notice.objects.filter(pk=notice_id, checked_at__isnull=True).update(checked_at=timezone.now())
 
 
 def notice_claim_attribute(claim: Claim, attribution: dict) -> None:
@@ -425,6 +428,13 @@ def notice_bounced(*, notice: Notice) -> None:
 
 def notice_delivered(*, notice: Notice) -> None:
     Notice.objects.filter(pk=notice.pk, delivered_at__isnull=True).update(delivered_at=timezone.now())
+
+
+def sms_webhook_deliver(message: OutboxMessage) -> int:
+    """The SMS provider receives each SMS notice by an HMAC-signed webhook."""
+    if not settings.SMS_WEBHOOK_URL:
+        raise PermanentDeliveryError("SMS_WEBHOOK_URL is not set.")
+    return webhook_post(message, url=settings.SMS_WEBHOOK_URL, secret=settings.SMS_WEBHOOK_SECRET)
 
 
 def notice_called(*, notice: Notice, agent_id: str) -> None:

@@ -257,6 +257,8 @@ CELERY_TASK_ROUTES = {
     "core.tasks.outbox_deliver_task": {"queue": "notifications"},
     "core.tasks.outbox_sweep_task": {"queue": "notifications"},
     "claims.tasks.claim_email": {"queue": "notifications"},
+    "outreach.tasks.notices_send_task": {"queue": "notifications"},
+    "outreach.tasks.notices_sweep_task": {"queue": "notifications"},
 }
 
 
@@ -271,6 +273,8 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": _every(3600.0, "core.tasks.idempotency_purge_task"),
     "orphaned-documents-sweep": _every(3600.0, "claims.tasks.documents_orphaned_sweep_task"),
     "disposal-reminders": _every(3600.0, "claims.tasks.disposal_reminders_task"),
+    # Waves whose day has come are planned; notices left by a lost task are sent.
+    "notices-sweep": _every(300.0, "outreach.tasks.notices_sweep_task"),
 }
 # A claim waiting for its unit to be handed in reminds the customer this many days after it began to
 # wait, once each.
@@ -305,6 +309,13 @@ PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=7
 # HMAC-signed webhook delivered from the outbox.
 GIFT_CARD_WEBHOOK_URL = env.str("GIFT_CARD_WEBHOOK_URL", default="")
 GIFT_CARD_WEBHOOK_SECRET = env.str("GIFT_CARD_WEBHOOK_SECRET", default="")
+# The SMS provider: recall notices by SMS are posted to it by an HMAC-signed webhook (the outbox); its
+# delivery receipts and bounces come back signed with the same secret. Without a URL, SMS notices wait
+# in the outbox as failed for a supervisor.
+SMS_WEBHOOK_URL = env.str("SMS_WEBHOOK_URL", default="")
+SMS_WEBHOOK_SECRET = env.str("SMS_WEBHOOK_SECRET", default="")
+# Delivery receipts and bounces of the e-mail provider, signed (see outreach.apis).
+NOTICE_EVENTS_SECRET = env.str("NOTICE_EVENTS_SECRET", default="")
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

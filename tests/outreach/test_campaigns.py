@@ -1,0 +1,244 @@
+"""Campaigns of recall notices: waves planned with their stop rules, sent once each, and what the
+owners did with them counted for the notice that moved them."""
+
+import datetime
+import hashlib
+import re
+
+import pytest
+from django.utils import timezone
+
+from claims.contacts import email_key
+from claims.models import ClaimStatus
+from core.models import OutboxMessage
+from outreach.models import Campaign, Channel, KnownOwner, Notice, Wave
+from outreach.services import (
+    campaign_pause,
+    campaign_resume,
+    campaign_start,
+    notice_bounced,
+    notice_link,
+    notices_send,
+    wave_plan,
+    waves_plan_due,
+)
+from tests.claims.conftest import recalled_serial
+from tests.factories import ClaimFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner(us_recall):
+    model = us_recall.models.get()
+    made = iter(range(1, 10_000))
+
+    def make(**kw) -> KnownOwner:
+        n = next(made)
+        fields = {
+            "name": f"Owner {n}",
+            "email": f"owner{n}@example.com",
+            "phone": "+12025550100",
+            "address_line1": f"{n} Main Street",
+            "city": "Springfield",
+            "postal_code": "12345",
+            "country": "US",
+            "serial": recalled_serial(500 + n),
+            **kw,
+        }
+        fields["email_key"] = email_key(fields["email"]) if fields["email"] else ""
+        fields["row_key"] = hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()
+        return KnownOwner.objects.create(recall=us_recall, model=model, **fields)
+
+    return make
+
+
+def first_wave(campaign: Campaign) -> Wave:
+    return campaign.waves.get(number=1)
+
+
+def test_starting_a_campaign_plans_its_first_wave_for_the_owners_it_may_reach(owner, us_recall):
+    reached = [owner(), owner(serial="")]
+    owner(covered=False)  # sold by the retailer, but its serial is in no recalled batch
+    owner(country="DE")  # another market's campaign
+    owner(erased_at=timezone.now())
+    owner(email="", phone="", address_line1="")  # nothing to reach them by
+    campaign = campaign_start(recall=us_recall, country="us")
+    assert [(w.number, w.day, w.channel) for w in campaign.waves.all()] == [
+        (1, 0, Channel.EMAIL),
+        (2, 7, Channel.SMS),
+        (3, 21, Channel.LETTER),
+        (4, 45, Channel.CALL),
+    ]
+    wave = first_wave(campaign)
+    assert wave.planned_at is not None and campaign.status == Campaign.Status.RUNNING
+    assert set(wave.notices.values_list("owner", flat=True)) == {o.pk for o in reached}
+    assert not campaign.waves.exclude(number=1).filter(planned_at__isnull=False).exists()
+    # started again: nothing changes, nothing planned twice
+    assert campaign_start(recall=us_recall, country="US").started_at == campaign.started_at
+    assert wave_plan(wave=wave) == 0 and Notice.objects.count() == 2
+
+
+def test_owners_who_claimed_or_handed_the_unit_in_get_no_wave(owner, us_recall):
+    model = us_recall.models.get()
+    by_serial, by_email, handed_in, rejected, plain = owner(), owner(), owner(), owner(), owner()
+    ClaimFactory(recall=us_recall, model=model, serial=by_serial.serial)
+    ClaimFactory(recall=us_recall, model=model, email_key=email_key("OWNER2+recall@example.com"))
+    ClaimFactory(
+        recall=us_recall,
+        model=model,
+        serial=handed_in.serial,
+        status=ClaimStatus.CANCELLED,
+        disposal_confirmed_at=timezone.now(),
+    )
+    ClaimFactory(recall=us_recall, model=model, serial=rejected.serial, status=ClaimStatus.REJECTED)
+    campaign = campaign_start(recall=us_recall, country="US")
+    notified = set(first_wave(campaign).notices.values_list("owner", flat=True))
+    assert notified == {rejected.pk, plain.pk}  # a rejected claim leaves the unit at home
+    assert by_email.pk not in notified
+
+
+def test_an_owner_the_waves_channel_cannot_reach_gets_the_next_channel(owner, us_recall):
+    no_email, bounced, no_phone = owner(email=""), owner(), owner(phone="")
+    campaign = campaign_start(recall=us_recall, country="US")
+    channels = dict(first_wave(campaign).notices.values_list("owner", "channel"))
+    assert channels[no_email.pk] == Channel.SMS
+    notice_bounced(notice=Notice.objects.get(owner=bounced))
+    sms_wave = campaign.waves.get(number=2)
+    wave_plan(wave=sms_wave)
+    channels = dict(sms_wave.notices.values_list("owner", "channel"))
+    assert channels[no_phone.pk] == Channel.LETTER and channels[bounced.pk] == Channel.SMS
+    letters = campaign.waves.get(number=3)
+    wave_plan(wave=letters)
+    assert Notice.objects.get(wave=letters, owner=bounced).channel == Channel.LETTER
+    email_again = Wave.objects.create(campaign=campaign, number=5, day=60, channel=Channel.EMAIL)
+    wave_plan(wave=email_again)
+    assert (
+        Notice.objects.get(wave=email_again, owner=bounced).channel == Channel.SMS
+    )  # never the bounced e-mail
+
+
+def test_each_notice_is_e_mailed_once_with_its_own_link(
+    owner, us_recall, mailoutbox, django_capture_on_commit_callbacks
+):
+    owners = [owner() for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_start(recall=us_recall, country="US")
+    assert len(mailoutbox) == 3
+    assert notices_send() == 0  # all sent already: nothing twice
+    assert len(mailoutbox) == 3
+    notices = {n.owner_id: n for n in Notice.objects.all()}
+    for message in mailoutbox:
+        [to] = message.to
+        notice = notices[next(o.pk for o in owners if o.email == to)]
+        assert notice.status == Notice.Status.SENT and notice.sent_at is not None
+        assert message.subject.startswith("Product safety recall")
+        assert "PRODUCT SAFETY RECALL" in message.body and notice_link(notice.pk) in message.body
+        assert message.extra_headers["Message-ID"] == f"<notice-{notice.pk}@example.com>"
+        assert "voluntary" not in message.body.lower()
+    links = {re.search(r"/r/(\S+)/", m.body)[1] for m in mailoutbox}
+    assert len(links) == 3 and not any(o.email in link or str(o.pk) == link for o in owners for link in links)
+
+
+def test_a_german_market_is_told_in_german(owner, us_recall, mailoutbox, django_capture_on_commit_callbacks):
+    owner(country="DE")
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_start(recall=us_recall, country="DE")
+    [message] = mailoutbox
+    assert message.subject.startswith("Produktsicherheitsrückruf")
+
+
+def test_the_daily_limit_holds_and_the_rest_goes_the_next_day(
+    owner, us_recall, mailoutbox, django_capture_on_commit_callbacks
+):
+    for _ in range(5):
+        owner()
+    campaign = Campaign.objects.create(recall=us_recall, country="US", daily_limit=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_start(recall=us_recall, country="US")
+    assert len(mailoutbox) == 2
+    assert notices_send() == 0
+    Campaign.objects.filter(pk=campaign.pk).update(
+        sending_day=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert notices_send() == 2 and len(mailoutbox) == 4
+
+
+def test_a_paused_campaign_sends_nothing_until_resumed(
+    owner, us_recall, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner()
+    campaign = campaign_start(recall=us_recall, country="US")  # no on-commit run: nothing sent yet
+    campaign_pause(campaign=campaign)
+    assert notices_send() == 0 and mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_resume(campaign=campaign)
+    assert len(mailoutbox) == 1
+
+
+def test_a_claim_made_after_the_wave_was_planned_stops_its_notice(owner, us_recall, mailoutbox):
+    claimed, other = owner(), owner()
+    campaign_start(recall=us_recall, country="US")
+    ClaimFactory(recall=us_recall, model=us_recall.models.get(), serial=claimed.serial)
+    assert notices_send() == 1
+    assert Notice.objects.get(owner=claimed).status == Notice.Status.STOPPED
+    assert [m.to for m in mailoutbox] == [[other.email]]
+
+
+def test_later_waves_wait_for_their_day_and_end_with_the_recall(owner, us_recall):
+    owner()
+    campaign = campaign_start(recall=us_recall, country="US")
+    assert waves_plan_due() == 0
+    assert waves_plan_due(now=campaign.started_at + datetime.timedelta(days=7, minutes=1)) == 1
+    us_recall.active = False
+    us_recall.save()
+    assert waves_plan_due(now=campaign.started_at + datetime.timedelta(days=30)) == 0
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.ENDED
+    assert notices_send() == 0
+
+
+def test_an_sms_notice_is_owed_to_the_provider_through_the_outbox(owner, us_recall):
+    sms_only = owner(email="")
+    campaign_start(recall=us_recall, country="US")
+    assert notices_send() == 1
+    [message] = OutboxMessage.objects.filter(topic=OutboxMessage.Topic.NOTICE_SMS)
+    notice = Notice.objects.get(owner=sms_only)
+    assert message.payload["notice_id"] == notice.pk and message.payload["to"] == sms_only.phone
+    assert notice_link(notice.pk) in message.payload["text"] and notice.status == Notice.Status.SENT
+
+
+def test_the_link_records_the_opening_and_lands_on_the_prefilled_serial_check(owner, us_recall, client):
+    known = owner()
+    campaign_start(recall=us_recall, country="US")
+    notice = Notice.objects.get()
+    path = notice_link(notice.pk).split("testserver", 1)[-1].split("8000", 1)[-1]
+    path = path[path.index("/r/") :]
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == f"/?model_number=A1263&country=US&serial={known.serial}#result"
+    assert response["Referrer-Policy"] == "no-referrer"
+    notice.refresh_from_db()
+    assert notice.opened_at is not None and notice.checked_at is None
+    assert client.get(path.replace(path[4:8], "xxxx")).status_code == 404
+    page = client.get(response["Location"].split("#")[0])
+    assert page.status_code == 200
+    notice.refresh_from_db()
+    assert notice.checked_at is not None
+
+
+def test_a_claim_made_from_the_link_counts_for_its_notice(
+    owner, us_recall, client, django_capture_on_commit_callbacks
+):
+    known = owner(serial=recalled_serial(77))
+    campaign_start(recall=us_recall, country="US")
+    notice = Notice.objects.get()
+    path = notice_link(notice.pk)
+    client.get(path[path.index("/r/") :])
+    from tests.claims.test_pages import claim_data
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/claim/", claim_data(serial=known.serial, email="someone.else@example.com"))
+    assert response.status_code == 302
+    notice.refresh_from_db()
+    assert notice.claim is not None and notice.claim.serial == known.serial
