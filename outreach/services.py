@@ -6,22 +6,25 @@ from __future__ import annotations
 import datetime
 import logging
 from dataclasses import dataclass
+from typing import IO
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, TextChoices
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from claims.models import RELEASED_STATUSES, Claim
 from core.dispatch import queue_after_commit
-from core.errors import Conflict, NotFound
+from core.errors import ApplicationError, Conflict, NotFound
 from core.models import OutboxMessage
 from core.outbox import PermanentDeliveryError, outbox_put, webhook_post
 from core.recovery import error_text, log_event, retry_at
+from core.spreadsheets import csv_writer
+from fulfilment.ledger_csv import CsvApplyReport, csv_apply
 from recalls.countries import emergency_number
 from recalls.models import Recall
 from recalls.selectors import market_rule_get
@@ -442,3 +445,86 @@ def notice_called(*, notice: Notice, agent_id: str) -> None:
     if not _mark_sent(notice, now=timezone.now()):
         raise Conflict("invalid_transition", "This call is done already.")
     log_event(logger, "notice.called", notice=notice.pk, actor=f"agent:{agent_id}")
+
+
+# --- Letters and provider events -------------------------------------------------------------------
+
+LETTER_COLUMNS = [
+    "notice_id",
+    "name",
+    "address_line1",
+    "postal_code",
+    "city",
+    "country",
+    "language",
+    "model_number",
+    "serial",
+    "link",
+]
+
+
+def letters_export(*, out: IO[str]) -> int:
+    """Write the letters due to the print house as CSV (cells a spreadsheet would run neutralised) and
+    count them as sent, in one transaction: an export that fails sends nothing and leaves them for the
+    next one."""
+    now = timezone.now()
+    writer = csv_writer(out)
+    writer.writerow(LETTER_COLUMNS)
+    exported: list[int] = []
+    with transaction.atomic():
+        due = (
+            Notice.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                channel=Channel.LETTER,
+                status=Notice.Status.PENDING,
+                wave__campaign__status=Campaign.Status.RUNNING,
+            )
+            .select_related("owner__model", "wave__campaign")
+            .order_by("pk")
+        )
+        for notice in due.iterator(chunk_size=2000):
+            owner = notice.owner
+            writer.writerow(
+                [
+                    notice.pk,
+                    owner.name,
+                    owner.address_line1,
+                    owner.postal_code,
+                    owner.city,
+                    owner.country,
+                    market_language(notice.wave.campaign.country),
+                    owner.model.model_number,
+                    owner.serial,
+                    notice_link(notice.pk),
+                ]
+            )
+            exported.append(notice.pk)
+        for start in range(0, len(exported), 5000):
+            Notice.objects.filter(pk__in=exported[start : start + 5000]).update(
+                status=Notice.Status.SENT, sent_at=now, lease_until=None
+            )
+    log_event(logger, "notices.letters_exported", letters=len(exported))
+    return len(exported)
+
+
+class NoticeEvent(TextChoices):
+    DELIVERED = "delivered", "Delivered"
+    BOUNCED = "bounced", "Hard bounce"
+
+
+def notice_events_apply(*, source: IO[str]) -> CsvApplyReport:
+    """The providers' receipts (e-mail and SMS), as CSV with the columns ``notice_id,event``: each
+    notice delivered, or a hard bounce (the owner's next notices go by their next channel)."""
+
+    def apply(row: dict[str, str]) -> None:
+        if row["event"] not in NoticeEvent.values:
+            raise ApplicationError("validation_error", f"event is one of {', '.join(NoticeEvent.values)}.")
+        notice = Notice.objects.filter(pk=int(row["notice_id"]) if row["notice_id"].isdigit() else 0).first()
+        if notice is None:
+            raise NotFound("not_found", f"No notice {row['notice_id']}.")
+        if row["event"] == NoticeEvent.BOUNCED:
+            notice_bounced(notice=notice)
+        else:
+            notice_delivered(notice=notice)
+
+    return csv_apply(source, ["notice_id", "event"], apply)

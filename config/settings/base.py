@@ -310,12 +310,11 @@ PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=7
 GIFT_CARD_WEBHOOK_URL = env.str("GIFT_CARD_WEBHOOK_URL", default="")
 GIFT_CARD_WEBHOOK_SECRET = env.str("GIFT_CARD_WEBHOOK_SECRET", default="")
 # The SMS provider: recall notices by SMS are posted to it by an HMAC-signed webhook (the outbox); its
-# delivery receipts and bounces come back signed with the same secret. Without a URL, SMS notices wait
-# in the outbox as failed for a supervisor.
+# delivery receipts and bounces come back as CSV (``notice_events_import``). Without a URL, SMS notices
+# wait in the outbox as failed for a supervisor.
 SMS_WEBHOOK_URL = env.str("SMS_WEBHOOK_URL", default="")
 SMS_WEBHOOK_SECRET = env.str("SMS_WEBHOOK_SECRET", default="")
-# Delivery receipts and bounces of the e-mail provider, signed (see outreach.apis).
-NOTICE_EVENTS_SECRET = env.str("NOTICE_EVENTS_SECRET", default="")
+
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,11 +1,15 @@
 """Campaigns of recall notices: waves planned with their stop rules, sent once each, and what the
 owners did with them counted for the notice that moved them."""
 
+import csv
 import datetime
 import hashlib
+import io
 import re
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from claims.contacts import email_key
@@ -242,3 +246,58 @@ def test_a_claim_made_from_the_link_counts_for_its_notice(
     assert response.status_code == 302
     notice.refresh_from_db()
     assert notice.claim is not None and notice.claim.serial == known.serial
+
+
+def test_letters_go_to_the_print_house_once(owner, us_recall, tmp_path):
+    by_letter = owner(email="", phone="")
+    campaign_start(recall=us_recall, country="US")
+    out = tmp_path / "letters.csv"
+    call_command("letters_export", "--output", str(out), stderr=io.StringIO())
+    rows = list(csv.DictReader(out.open()))
+    notice = Notice.objects.get(owner=by_letter)
+    assert [(r["notice_id"], r["name"], r["postal_code"], r["language"]) for r in rows] == [
+        (str(notice.pk), by_letter.name, "12345", "en")
+    ]
+    assert rows[0]["link"] == notice_link(notice.pk)
+    notice.refresh_from_db()
+    assert notice.status == Notice.Status.SENT
+    call_command("letters_export", "--output", str(out), stderr=io.StringIO())
+    assert list(csv.DictReader(out.open())) == []
+
+
+def test_a_letter_cell_a_spreadsheet_would_run_is_neutralised(owner, us_recall, tmp_path):
+    owner(email="", phone="", name='=HYPERLINK("http://x")')
+    campaign_start(recall=us_recall, country="US")
+    out = tmp_path / "letters.csv"
+    call_command("letters_export", "--output", str(out), stderr=io.StringIO())
+    [row] = list(csv.DictReader(out.open()))
+    assert not row["name"].startswith("=")
+
+
+def test_provider_receipts_record_deliveries_and_bounces(owner, us_recall, tmp_path):
+    delivered, bounced = owner(), owner()
+    campaign_start(recall=us_recall, country="US")
+    notices_send()
+    ids = dict(Notice.objects.values_list("owner", "pk"))
+    receipts = tmp_path / "receipts.csv"
+    receipts.write_text(
+        f"notice_id,event\n{ids[delivered.pk]},delivered\n{ids[bounced.pk]},bounced\n999999,bounced\n7,opened\n"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    call_command("notice_events_import", str(receipts), stdout=out, stderr=err)
+    assert "2 rows applied, 2 refused" in out.getvalue()
+    assert "line 4" in err.getvalue() and "line 5" in err.getvalue()
+    assert Notice.objects.get(pk=ids[delivered.pk]).delivered_at is not None
+    assert Notice.objects.get(pk=ids[bounced.pk]).status == Notice.Status.BOUNCED
+    assert KnownOwner.objects.get(pk=bounced.pk).email_bounced
+
+
+def test_the_campaign_start_command(owner, us_recall):
+    owner()
+    out = io.StringIO()
+    call_command("campaign_start", "--recall", us_recall.code, "--country", "US", stdout=out)
+    assert "running, 1 notices in its first wave" in out.getvalue()
+    with pytest.raises(CommandError, match="No recall"):
+        call_command("campaign_start", "--recall", "NOPE", "--country", "US")
+    with pytest.raises(CommandError, match="has no market JP"):
+        call_command("campaign_start", "--recall", us_recall.code, "--country", "JP")
