@@ -34,9 +34,6 @@ from .models import CHANNEL_ORDER, DEFAULT_WAVES, Campaign, Channel, KnownOwner,
 logger = logging.getLogger(__name__)
 
 NOTICES_SEND_TASK = "outreach.tasks.notices_send_task"
-# A sender holds the notices it took this long; one that died lets another take them after it.
-SEND_LEASE = datetime.timedelta(minutes=5)
-SEND_BATCH = 500
 # The channels a sender delivers itself; letters go to the print house by CSV, calls to agents.
 SENT_BY_WORKER = (Channel.EMAIL, Channel.SMS)
 # The language of a market's notices.
@@ -235,7 +232,10 @@ def _take(*, limit: int, now: datetime.datetime) -> list[Notice]:
             )
             if not ids:
                 continue
-            Notice.objects.filter(pk__in=ids).update(lease_until=now + SEND_LEASE, attempts=F("attempts") + 1)
+            Notice.objects.filter(pk__in=ids).update(
+                lease_until=now + datetime.timedelta(seconds=settings.NOTICE_SEND_LEASE_SECONDS),
+                attempts=F("attempts") + 1,
+            )
             campaign.sending_day, campaign.sent_that_day = today, used + len(ids)
             campaign.save(update_fields=["sending_day", "sent_that_day"])
         taken += Notice.objects.filter(pk__in=ids).select_related("owner__model", "wave__campaign__recall")
@@ -359,12 +359,13 @@ def _send_failed(notice: Notice, exc: Exception) -> None:
     log_event(logger, "notice.send_failed", logging.WARNING, notice=notice.pk, error=error_text(exc))
 
 
-def notices_send(*, limit: int = SEND_BATCH) -> int:
+def notices_send(*, limit: int | None = None) -> int:
     """Send one batch of due e-mail and SMS notices; the number sent. Each notice is sent by the attempt
     that took it and marked sent right after, one by one, so a worker killed mid-batch leaves the rest
     to the next sender once its lease runs out."""
-    now = timezone.now()
-    notices = _stop_claimed(_take(limit=limit, now=now))
+    now, limit = timezone.now(), limit or settings.NOTICE_SEND_BATCH
+    taken = _take(limit=limit, now=now)
+    notices = _stop_claimed(taken)
     sent = 0
     with get_connection() as mail_connection:
         for notice in notices:
@@ -376,7 +377,7 @@ def notices_send(*, limit: int = SEND_BATCH) -> int:
                 sent += 1
             except Exception as exc:  # one bad address or a provider's hiccup must not stop the batch
                 _send_failed(notice, exc)
-    if len(notices) == limit:
+    if len(taken) == limit:
         queue_after_commit(NOTICES_SEND_TASK)  # more are due: the next batch, as a new task
     return sent
 

@@ -313,6 +313,10 @@ GIFT_CARD_WEBHOOK_SECRET = env.str("GIFT_CARD_WEBHOOK_SECRET", default="")
 # delivery receipts and bounces come back as CSV (``notice_events_import``). Without a URL, SMS notices
 # wait in the outbox as failed for a supervisor.
 SMS_WEBHOOK_URL = env.str("SMS_WEBHOOK_URL", default="")
+# Recall notices are sent in batches of this many per task; a sender that died leaves its batch to
+# another after this many seconds.
+NOTICE_SEND_BATCH = env.int("NOTICE_SEND_BATCH", default=500)
+NOTICE_SEND_LEASE_SECONDS = env.int("NOTICE_SEND_LEASE_SECONDS", default=300)
 SMS_WEBHOOK_SECRET = env.str("SMS_WEBHOOK_SECRET", default="")
 
 
