@@ -278,26 +278,40 @@ class NoticeText:
     body: str
 
 
-def notice_text(
-    *, campaign: Campaign, channel: str, owner: KnownOwner | None = None, link: str = ""
-) -> NoticeText:
-    """A notice as the owner reads it, in the market's language: the heading the regulations ask for
-    ("Product safety recall"), the product, the hazard in plain words, what to do now, the remedy."""
-    recall = campaign.recall
-    rule = market_rule_get(recall=recall, country=campaign.country)
-    with translation.override(market_language(campaign.country)):
-        from claims.views import offer_lines  # the remedies in the words the pages use
+def notice_market(campaign: Campaign) -> dict:
+    """What every notice of a campaign says alike, read once per batch: the recall, its models, the
+    remedies of the market in its language."""
+    from claims.views import offer_lines  # the remedies in the words the pages use
 
-        context = {
+    recall = campaign.recall
+    with translation.override(market_language(campaign.country)):
+        return {
             "recall": recall,
-            "owner": owner,
-            "model": owner.model if owner is not None else None,
             "models": list(recall.models.all()),
-            "remedies": offer_lines(rule),
-            "link": link or f"{settings.SITE_URL.rstrip('/')}/",
+            "remedies": offer_lines(market_rule_get(recall=recall, country=campaign.country)),
             "emergency_number": emergency_number(campaign.country),
             "sections": [],
         }
+
+
+def notice_text(
+    *,
+    campaign: Campaign,
+    channel: str,
+    owner: KnownOwner | None = None,
+    link: str = "",
+    market: dict | None = None,
+) -> NoticeText:
+    """A notice as the owner reads it, in the market's language: the heading the regulations ask for
+    ("Product safety recall"), the product, the hazard in plain words, what to do now, the remedy.
+    ``market``: ``notice_market(campaign)``, when the caller has it already."""
+    context = {
+        **(market or notice_market(campaign)),
+        "owner": owner,
+        "model": owner.model if owner is not None else None,
+        "link": link or f"{settings.SITE_URL.rstrip('/')}/",
+    }
+    with translation.override(market_language(campaign.country)):
         template = "sms" if channel == Channel.SMS else "notice"
         subject = render_to_string("outreach/notice_subject.txt", context).strip()
         body = render_to_string(f"outreach/{template}.txt", context)
@@ -313,10 +327,20 @@ def _mark_sent(notice: Notice, *, now: datetime.datetime) -> bool:
     )
 
 
-def _send_email(notice: Notice, mail_connection) -> None:
-    text = notice_text(
-        campaign=notice.wave.campaign, channel=notice.channel, owner=notice.owner, link=notice_link(notice.pk)
+def _text(notice: Notice, markets: dict[int, dict]) -> NoticeText:
+    campaign = notice.wave.campaign
+    if campaign.pk not in markets:
+        markets[campaign.pk] = notice_market(campaign)
+    return notice_text(
+        campaign=campaign,
+        channel=notice.channel,
+        owner=notice.owner,
+        link=notice_link(notice.pk),
+        market=markets[campaign.pk],
     )
+
+
+def _send_email(notice: Notice, text: NoticeText, mail_connection) -> None:
     message = EmailMessage(
         text.subject,
         text.body,
@@ -331,12 +355,9 @@ def _send_email(notice: Notice, mail_connection) -> None:
     _mark_sent(notice, now=timezone.now())
 
 
-def _send_sms(notice: Notice) -> None:
+def _send_sms(notice: Notice, text: NoticeText) -> None:
     """An SMS is owed to the provider's webhook through the outbox, in the same transaction as the
     notice is marked sent: the provider hears of it exactly once."""
-    text = notice_text(
-        campaign=notice.wave.campaign, channel=Channel.SMS, owner=notice.owner, link=notice_link(notice.pk)
-    )
     with transaction.atomic():
         if _mark_sent(notice, now=timezone.now()):
             outbox_put(
@@ -366,14 +387,15 @@ def notices_send(*, limit: int | None = None) -> int:
     now, limit = timezone.now(), limit or settings.NOTICE_SEND_BATCH
     taken = _take(limit=limit, now=now)
     notices = _stop_claimed(taken)
-    sent = 0
+    sent, markets = 0, {}
     with get_connection() as mail_connection:
         for notice in notices:
             try:
+                text = _text(notice, markets)
                 if notice.channel == Channel.EMAIL:
-                    _send_email(notice, mail_connection)
+                    _send_email(notice, text, mail_connection)
                 else:
-                    _send_sms(notice)
+                    _send_sms(notice, text)
                 sent += 1
             except Exception as exc:  # one bad address or a provider's hiccup must not stop the batch
                 _send_failed(notice, exc)
