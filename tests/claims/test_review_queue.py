@@ -13,9 +13,23 @@ from django.db import connection
 from django.utils import timezone
 
 from claims.models import Claim, ClaimEvent, ClaimFlag, ClaimStatus, ReplyTemplate, ReviewSettings
-from claims.services import claim_take_next
+from claims.services import (
+    AgentWords,
+    Decision,
+    claim_approve,
+    claim_decide,
+    claim_hold_renew,
+    claim_mark_for_review,
+    claim_message_send,
+    claim_reject,
+    claim_release,
+    claim_take_next,
+)
+from core.errors import ApplicationError, Conflict
+from core.models import OutboxMessage
 from core.roles import SUPPORT_AGENT
 from tests.factories import ClaimFactory, attach_receipt
+from tests.logs import event_fields, logged_events
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_roles")]
 
@@ -363,3 +377,128 @@ def test_bulk_decisions_leave_claims_another_agent_holds(alice, in_review):
     assert f"{held.reference}: bob is reviewing it." in response.content.decode()
     assert Claim.objects.get(pk=held.pk).status == ClaimStatus.NEEDS_REVIEW
     assert Claim.objects.get(pk=free.pk).status != ClaimStatus.NEEDS_REVIEW
+
+
+# -- the services' outcomes, field by field ----------------------------------------------------------
+
+
+def logged(caplog, event: str) -> list[dict]:
+    return [event_fields(record) for record in logged_events(caplog, event)]
+
+
+def test_a_decision_on_a_claim_another_agent_holds_says_who_until_when(in_review):
+    bob, ann = agent("bob"), agent("ann")
+    claim = in_review()
+    held = claim_take_next(agent=bob)
+    held = Claim.objects.select_related("held_by").get(pk=held.pk)
+    with pytest.raises(Conflict) as refused:
+        claim_decide(claim=held, agent=ann, decision=Decision.APPROVE)
+    until = timezone.localtime(held.held_until).strftime("%H:%M")
+    assert (refused.value.code, refused.value.detail) == (
+        "claim_held",
+        f"{claim.reference} is being reviewed by bob until {until}.",
+    )
+
+
+def test_an_unknown_decision_is_refused_and_changes_nothing(in_review):
+    claim = in_review()
+    with pytest.raises(ApplicationError) as refused:
+        claim_decide(claim=claim, agent=agent("ann"), decision="maybe", note="hmm")
+    assert refused.value.code == "validation_error"
+    assert refused.value.fields == {"decision": ["Choose approve, reject or re-review."]}
+    assert not claim.events.filter(kind=ClaimEvent.Kind.NOTE).exists()
+
+
+def test_each_decision_writes_the_agents_note_for_agents_only(in_review):
+    ann = agent("ann")
+    for decision in (Decision.APPROVE, Decision.REJECT, Decision.REVIEW, Decision.MESSAGE):
+        claim = in_review()
+        claim_decide(
+            claim=claim,
+            agent=ann,
+            decision=decision,
+            message=AgentWords(text="Thanks for the photo."),
+            note=f"note on {decision}",
+        )
+        notes = claim.events.filter(kind=ClaimEvent.Kind.NOTE, public=False)
+        assert [(n.note, n.actor_kind, n.actor_id, n.free_text) for n in notes] == [
+            (f"note on {decision}", "agent", str(ann.pk), True)
+        ], decision
+
+
+def test_a_message_is_one_public_event_and_one_e_mail_owed(in_review, caplog):
+    ann, claim = agent("ann"), in_review()
+    caplog.set_level("INFO")
+    event = claim_message_send(claim=claim, agent_id=str(ann.pk), words=AgentWords(text="Please resend."))
+    assert (event.kind, event.public, event.actor_kind, event.actor_id, event.note, event.free_text) == (
+        ClaimEvent.Kind.NOTE,
+        True,
+        "agent",
+        str(ann.pk),
+        "Please resend.",
+        True,
+    )
+    owed = OutboxMessage.objects.get(topic=OutboxMessage.Topic.CLAIM_EMAIL, payload__template="message")
+    assert owed.payload == {"claim_id": claim.pk, "template": "message", "event_id": event.pk}
+    assert logged(caplog, "claim.message_sent") == [
+        {"event": "claim.message_sent", "claim": claim.reference, "actor": f"agent:{ann.pk}"}
+    ]
+    with pytest.raises(ApplicationError) as refused:
+        claim_message_send(claim=claim, agent_id=str(ann.pk), words=AgentWords(text="  "))
+    assert refused.value.fields == {"message": ["Write the message, or choose one."]}
+
+
+def test_defaults_add_nothing_the_agent_did_not_write(in_review):
+    canned = ReplyTemplate.objects.create(
+        kind=ReplyTemplate.Kind.REJECTION, title="No", text_en="Not affected."
+    )
+    approved, rejected, back = in_review(), in_review(), in_review(status=ClaimStatus.APPROVED)
+    claim_approve(claim=approved, agent_id="7")
+    claim_reject(claim=rejected, agent_id="7", template=canned)
+    claim_mark_for_review(claim=back, agent_id="7")
+    assert not ClaimEvent.objects.filter(kind=ClaimEvent.Kind.NOTE).exists()
+    assert rejected.events.get(new_status=ClaimStatus.REJECTED).note == "Not affected."
+    approval = approved.events.get(new_status=ClaimStatus.APPROVED)
+    assert (approval.actor_kind, approval.actor_id) == ("agent", "7")
+    assert back.events.get(new_status=ClaimStatus.NEEDS_REVIEW).note == ""
+
+
+def test_take_next_breaks_ties_by_age_then_id_and_logs_the_claim_taken(us_recall, caplog):
+    model, since = us_recall.models.get(), timezone.now() - datetime.timedelta(hours=3)
+    first, second = (ClaimFactory(recall=us_recall, model=model, review_since=since) for _ in range(2))
+    ann, bob = agent("ann"), agent("bob")
+    caplog.set_level("INFO")
+    assert claim_take_next(agent=ann).pk == first.pk
+    assert logged(caplog, "claim.taken") == [
+        {"event": "claim.taken", "claim_id": first.pk, "actor": f"agent:{ann.pk}"}
+    ]
+    assert claim_take_next(agent=bob).pk == second.pk
+    # two claims held by ann, both in the queue: the one waiting longest comes back first
+    third = ClaimFactory(recall=us_recall, model=model, review_since=since - datetime.timedelta(hours=1))
+    Claim.objects.filter(pk=third.pk).update(
+        held_by=ann, held_until=timezone.now() + datetime.timedelta(minutes=5)
+    )
+    assert claim_take_next(agent=ann).pk == third.pk
+
+
+def test_an_agent_whose_hold_ran_out_takes_the_next_free_claim_not_the_old_one(in_review):
+    ann = agent("ann")
+    old, _other = in_review(hours=5), in_review(hours=1)
+    claim_take_next(agent=ann)
+    Claim.objects.filter(pk=old.pk).update(held_until=timezone.now() - datetime.timedelta(seconds=1))
+    # the lapsed claim is free again, and oldest: ann gets it back, held anew
+    again = claim_take_next(agent=ann)
+    assert again.pk == old.pk and again.held_until > timezone.now()
+
+
+def test_renew_and_release_touch_only_the_agents_own_claim_in_review(in_review):
+    ann, bob = agent("ann"), agent("bob")
+    mine, theirs = in_review(hours=5), in_review(hours=1)
+    claim_take_next(agent=ann)
+    claim_take_next(agent=bob)
+    assert claim_release(claim=mine, agent=ann) is True
+    assert Claim.objects.get(pk=theirs.pk).held_by == bob
+    assert claim_release(claim=theirs, agent=ann) is False
+    decided = in_review(status=ClaimStatus.APPROVED)
+    Claim.objects.filter(pk=decided.pk).update(held_by=ann, held_until=timezone.now())
+    assert claim_hold_renew(claim=decided, agent=ann) is None
