@@ -2,6 +2,7 @@
 the events on the timeline, the log lines operators alert on, and the facts concurrent claims take
 turns on."""
 
+import datetime
 import hashlib
 import logging
 
@@ -214,3 +215,111 @@ def test_a_claim_taken_is_one_log_line_and_a_second_for_its_unit_a_conflict_in_w
             "fields": {"serial": ["This unit has already been claimed."]},
         },
     )
+
+
+# -- status links, reminders, the review time, a retried remedy --------------------------------------
+
+
+def test_a_forged_status_link_or_one_naming_no_claim_is_not_found_in_words(claim_for):
+    from django.core import signing
+
+    from claims.services import STATUS_LINK_SALT, claim_get_for_status_link
+
+    for link in ("not-a-link", signing.dumps("RC-NOSUCH00", salt=STATUS_LINK_SALT)):
+        with pytest.raises(NotFound) as refused:
+            claim_get_for_status_link(link=link)
+        assert (refused.value.code, refused.value.detail) == (
+            "not_found",
+            "This status link is not valid or has expired.",
+        )
+
+
+def test_status_links_are_owed_for_the_latest_claim_and_logged(claim_for, logs, settings):
+    from claims.services import status_links_request
+    from core.models import OutboxMessage
+
+    made_first, made_later = claim_for(email="ada@example.com"), claim_for(email="ada@example.com")
+    # the claim made later has the smaller id: "latest" is by time
+    Claim.objects.filter(pk=made_first.pk).update(created_at=timezone.now() + datetime.timedelta(minutes=1))
+    assert status_links_request(email=" ADA@example.com ") is True
+    owed = OutboxMessage.objects.get(payload__template="status_links")
+    assert owed.payload["claim_id"] == made_first.pk
+    assert logged(logs, "claim.status_links_sent") == [
+        {"event": "claim.status_links_sent", "claim": made_first.reference}
+    ]
+    assert status_links_request(email="nobody@example.com") is False
+    assert OutboxMessage.objects.filter(payload__template="status_links").count() == 1
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "status_links": "1/hour"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    assert status_links_request(email="ada@example.com") is True
+    assert status_links_request(email="ada@example.com") is False
+    [throttled] = logged_events(logs, "claim.status_links_throttled")
+    assert throttled.levelno == logging.WARNING
+    del made_later
+
+
+def test_each_claim_waiting_for_its_unit_is_reminded_once_and_the_run_logged(claim_for, logs):
+    from claims.services import disposal_reminders_send
+
+    long_ago = timezone.now() - datetime.timedelta(days=8)
+    waiting = [claim_for(status=ClaimStatus.AWAITING_DISPOSAL) for _ in range(2)]
+    noted = claim_for(status=ClaimStatus.AWAITING_DISPOSAL)
+    for claim in waiting:
+        ClaimEvent.objects.create(
+            claim=claim, kind="status_changed", actor_kind="system", new_status="awaiting_disposal"
+        )
+    # a note that names the status is no change of status: that claim did not begin to wait then
+    ClaimEvent.objects.create(claim=noted, kind="note", actor_kind="system", new_status="awaiting_disposal")
+    ClaimEvent.objects.filter(claim__in=[*waiting, noted]).update(created_at=long_ago)
+    assert disposal_reminders_send() == 2
+    assert logged(logs, "claim.disposal_reminders_sent") == [
+        {"event": "claim.disposal_reminders_sent", "count": 2}
+    ]
+    assert [Claim.objects.get(pk=c.pk).disposal_reminders_sent for c in [*waiting, noted]] == [1, 1, 0]
+    assert disposal_reminders_send() == 0
+
+
+def test_the_review_time_counts_agents_decisions_of_claims_in_review_by_their_median(claim_for, settings):
+    from unittest import mock
+
+    from claims.selectors import typical_review_days
+
+    now = timezone.now()
+    for days in (0.5, 1.5, 2.5, 9.5):
+        claim = claim_for(status=ClaimStatus.APPROVED)
+        Claim.objects.filter(pk=claim.pk).update(created_at=now - datetime.timedelta(days=days))
+        ClaimEvent.objects.create(
+            claim=claim,
+            kind="status_changed",
+            actor_kind="agent",
+            old_status="needs_review",
+            new_status="approved",
+        )
+    other = claim_for(status=ClaimStatus.APPROVED)
+    Claim.objects.filter(pk=other.pk).update(created_at=now - datetime.timedelta(days=30))
+    ClaimEvent.objects.create(  # a note naming the statuses is not a decision
+        claim=other, kind="note", actor_kind="agent", old_status="needs_review", new_status="approved"
+    )
+    with mock.patch("claims.selectors.cache") as cache:
+        cache.get.return_value = None
+        assert typical_review_days() == 3  # waits of 0.5, 1.5, 2.5, 9.5 days: the upper middle, rounded up
+    cache.set.assert_called_once_with("claims.typical_review_days", 3, 600)
+
+
+def test_a_retried_remedy_starts_again_from_the_first_wait_with_its_error_cleared(claim_for, settings):
+    from claims.services import claim_remedy_retry
+
+    claim = claim_for(status=ClaimStatus.APPROVED)
+    Claim.objects.filter(pk=claim.pk).update(
+        remedy_failed_at=timezone.now(),
+        remedy_attempts=8,
+        remedy_last_error="provider down",
+        remedy_retry_at=None,
+    )
+    before = timezone.now()
+    claim_remedy_retry(claim=claim, actor_id="3")
+    claim.refresh_from_db()
+    wait = claim.remedy_retry_at - before
+    first = datetime.timedelta(seconds=settings.REMEDY_SWEEP_AFTER_SECONDS)
+    assert first <= wait < first + datetime.timedelta(seconds=5)
+    assert (claim.remedy_attempts, claim.remedy_last_error, claim.remedy_failed_at) == (0, "", None)
