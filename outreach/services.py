@@ -207,7 +207,10 @@ def _take(*, limit: int, now: datetime.datetime) -> list[Notice]:
     (SKIP LOCKED on PostgreSQL) and held by a lease."""
     taken: list[Notice] = []
     today = timezone.localdate(now)
-    for campaign_id in Campaign.objects.filter(status=Campaign.Status.RUNNING).values_list("pk", flat=True):
+    sending = Campaign.objects.filter(status=Campaign.Status.RUNNING, recall__active=True).exclude(
+        recall__claim_deadline__lt=today  # a recall that ended sends nothing, sweep or not
+    )
+    for campaign_id in sending.values_list("pk", flat=True):
         if len(taken) >= limit:
             break
         with transaction.atomic():

@@ -196,6 +196,7 @@ def test_later_waves_wait_for_their_day_and_end_with_the_recall(owner, us_recall
     assert waves_plan_due(now=campaign.started_at + datetime.timedelta(days=7, minutes=1)) == 1
     us_recall.active = False
     us_recall.save()
+    assert notices_send() == 0  # before any sweep has ended the campaign
     assert waves_plan_due(now=campaign.started_at + datetime.timedelta(days=30)) == 0
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.ENDED
