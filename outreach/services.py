@@ -442,3 +442,32 @@ def notice_called(*, notice: Notice, agent_id: str) -> None:
     if not _mark_sent(notice, now=timezone.now()):
         raise Conflict("invalid_transition", "This call is done already.")
     log_event(logger, "notice.called", notice=notice.pk, actor=f"agent:{agent_id}")
+
+
+# --- Previews for supervisors -----------------------------------------------------------------------
+
+
+def notice_text_in(
+    *, campaign: Campaign, channel: str, language: str, owner: KnownOwner | None = None, link: str = ""
+) -> NoticeText:
+    """The notice as ``notice_text`` writes it, in ``language`` rather than the market's: the campaign's
+    page previews each notice in the market's language and in English, for supervisors who read only
+    one of them."""
+    rule = market_rule_get(recall=campaign.recall, country=campaign.country)
+    with translation.override(language):
+        from claims.views import offer_lines
+
+        context = {
+            "recall": campaign.recall,
+            "owner": owner,
+            "model": owner.model if owner is not None else None,
+            "models": list(campaign.recall.models.all()),
+            "remedies": offer_lines(rule),
+            "link": link or f"{settings.SITE_URL.rstrip('/')}/",
+            "emergency_number": emergency_number(campaign.country),
+            "sections": [],
+        }
+        template = "sms" if channel == Channel.SMS else "notice"
+        subject = render_to_string("outreach/notice_subject.txt", context).strip()
+        body = render_to_string(f"outreach/{template}.txt", context)
+    return NoticeText(subject=subject, body=body)
