@@ -162,3 +162,13 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wave} notice {self.pk}"
+
+
+class CallListEntry(Notice):
+    """A notice given by phone, as the call list shows it: the notices' own permissions apply."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = "call to make"
+        verbose_name_plural = "calls to make"

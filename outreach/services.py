@@ -281,13 +281,13 @@ class NoticeText:
     body: str
 
 
-def notice_market(campaign: Campaign) -> dict:
+def notice_market(campaign: Campaign, *, language: str | None = None) -> dict:
     """What every notice of a campaign says alike, read once per batch: the recall, its models, the
-    remedies of the market in its language."""
+    remedies of the market in its language (or ``language``: the previews show English too)."""
     from claims.views import offer_lines  # the remedies in the words the pages use
 
     recall = campaign.recall
-    with translation.override(market_language(campaign.country)):
+    with translation.override(language or market_language(campaign.country)):
         return {
             "recall": recall,
             "models": list(recall.models.all()),
@@ -304,17 +304,19 @@ def notice_text(
     owner: KnownOwner | None = None,
     link: str = "",
     market: dict | None = None,
+    language: str | None = None,
 ) -> NoticeText:
-    """A notice as the owner reads it, in the market's language: the heading the regulations ask for
-    ("Product safety recall"), the product, the hazard in plain words, what to do now, the remedy.
-    ``market``: ``notice_market(campaign)``, when the caller has it already."""
+    """A notice as the owner reads it, in the market's language (or ``language``, for a preview): the
+    heading the regulations ask for ("Product safety recall"), the product, the hazard in plain words,
+    what to do now, the remedy. ``market``: ``notice_market(campaign)``, when the caller has it."""
+    language = language or market_language(campaign.country)
     context = {
-        **(market or notice_market(campaign)),
+        **(market or notice_market(campaign, language=language)),
         "owner": owner,
         "model": owner.model if owner is not None else None,
         "link": link or f"{settings.SITE_URL.rstrip('/')}/",
     }
-    with translation.override(market_language(campaign.country)):
+    with translation.override(language):
         template = "sms" if channel == Channel.SMS else "notice"
         subject = render_to_string("outreach/notice_subject.txt", context).strip()
         body = render_to_string(f"outreach/{template}.txt", context)

@@ -13,7 +13,7 @@ from core.errors import ApplicationError
 from recalls.models import Recall
 
 from .models import RecallReport
-from .rendering import correction_chart, csv_write, offer_description, table_row
+from .rendering import correction_chart, csv_write, notice_row, notices_chart, offer_description, table_row
 from .selectors import correction_rate_by_month, recall_report_recalls, recall_report_rows
 
 VIEW_PERMISSION = "reports.view_recall_report"
@@ -52,14 +52,18 @@ class RecallReportAdmin(RecordAdmin):
             raise Http404(exc.detail) from None
         rows = recall_report_rows(recall_code=recall_code)
         today = timezone.localdate()
-        programmes = [
-            {
-                "recall": recall,
-                "offers": [(rule.country, offer_description(rule)) for rule in recall.market_rules.all()],
-                "rows": [(row, table_row(row)[2:]) for row in rows if row.recall == recall.code],
-            }
-            for recall in recalls
-        ]
+        programmes = []
+        for recall in recalls:
+            own = [row for row in rows if row.recall == recall.code]
+            programmes.append(
+                {
+                    "recall": recall,
+                    "offers": [(rule.country, offer_description(rule)) for rule in recall.market_rules.all()],
+                    "rows": [(row, table_row(row)[2:]) for row in own],
+                    "notices": [(row, notice_row(row)[2:]) for row in own],
+                    "notices_chart": notices_chart(own),
+                }
+            )
         context = {
             **self.admin_site.each_context(request),
             **(extra_context or {}),

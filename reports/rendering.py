@@ -1,4 +1,4 @@
-"""How the report is shown: the aligned table, the CSV, the remedies on offer and the SVG chart.
+"""How the report is shown: the aligned tables, the CSV, the remedies on offer and the SVG charts.
 
 Shared by the ``recall_report`` command and the admin page, so both say the same thing.
 """
@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO
 
+from core.charts import PALETTE, BarChart, Tick, axis_max, bar_chart
 from core.spreadsheets import csv_writer
+from outreach.selectors import FUNNEL, STAGE_LABELS
 from recalls.models import MarketRule
 
 from .selectors import RecallSeries, ReportRow
 
-COLUMNS = [
+PROGRESS_COLUMNS = [
     "recall",
     "market",
     "units_affected",
@@ -28,6 +30,11 @@ COLUMNS = [
     "disposal_rate",
 ]
 _COUNTS = ["units_affected", "claims", "approved", "remedies_issued", "disposals_confirmed"]
+_CAMPAIGN_COUNTS = [f"campaign_{stage}" for stage in FUNNEL]
+# The CSV: one row per recall and market with every figure, the recall notices' last.
+COLUMNS = [*PROGRESS_COLUMNS, *_CAMPAIGN_COUNTS]
+# The command's second table: the recall notices per market.
+NOTICE_COLUMNS = ["recall", "market", *FUNNEL]
 
 
 def format_percent(rate: Decimal | None) -> str:
@@ -47,6 +54,7 @@ def csv_row(row: ReportRow) -> list[str]:
         *(str(getattr(row, name)) for name in _COUNTS),
         format_fraction(row.correction_rate),
         format_fraction(row.disposal_rate),
+        *(str(getattr(row, name)) for name in _CAMPAIGN_COUNTS),
     ]
 
 
@@ -66,10 +74,25 @@ def table_row(row: ReportRow) -> list[str]:
     ]
 
 
+def notice_row(row: ReportRow) -> list[str]:
+    return [row.recall, row.market, *(f"{getattr(row, name):,}" for name in _CAMPAIGN_COUNTS)]
+
+
 def table_lines(rows: Iterable[ReportRow]) -> list[str]:
+    """The progress per market, then the recall notices per market, each table aligned on its own."""
+    rows = list(rows)
+    return [
+        *_aligned(PROGRESS_COLUMNS, [table_row(row) for row in rows]),
+        "",
+        "Recall notices (each known owner once):",
+        *_aligned(NOTICE_COLUMNS, [notice_row(row) for row in rows]),
+    ]
+
+
+def _aligned(columns: list[str], body: list[list[str]]) -> list[str]:
     """Recall and market left-aligned, figures right-aligned, a rule under the header."""
-    cells = [COLUMNS, *(table_row(row) for row in rows)]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    cells = [columns, *body]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
 
     def line(values: list[str]) -> str:
         text = [
@@ -101,14 +124,6 @@ def offer_description(rule: MarketRule) -> str:
 
 # --- The correction-rate chart --------------------------------------------------------------------
 
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
-
-
-@dataclass(frozen=True)
-class Tick:
-    position: float
-    label: str
-
 
 @dataclass(frozen=True)
 class Line:
@@ -136,16 +151,6 @@ class Chart:
         return (self.top + self.bottom) / 2
 
 
-def _axis_max(percent: Decimal) -> Decimal:
-    """The smallest 1, 2 or 5 times a power of ten at or above ``percent``, at least 0.001 (%)."""
-    top = Decimal("0.001")
-    while True:
-        for step in (1, 2, 5):
-            if top * step >= percent:
-                return top * step
-        top *= 10
-
-
 def correction_chart(series: list[RecallSeries], *, width: int = 760, height: int = 300) -> Chart:
     """Cumulative correction rate (in percent of units affected) per recall, month by month."""
     left, right, top, bottom = 80, width - 40, 20, height - 50
@@ -154,7 +159,7 @@ def correction_chart(series: list[RecallSeries], *, width: int = 760, height: in
         (p.correction_rate * 100 for s in series for p in s.points if p.correction_rate is not None),
         default=Decimal(0),
     )
-    y_max = _axis_max(peak)
+    y_max = axis_max(peak, at_least=Decimal("0.001"))  # in percent
 
     def x(month: datetime.date) -> float:
         if len(months) < 2:
@@ -185,3 +190,15 @@ def correction_chart(series: list[RecallSeries], *, width: int = 760, height: in
             )
         )
     return Chart(width, height, left, right, top, bottom, x_ticks, y_ticks, lines)
+
+
+def notices_chart(rows: Iterable[ReportRow]) -> BarChart | None:
+    """One recall's notices: the funnel of each market with a campaign, as bars; None without any."""
+    markets = [row for row in rows if not row.is_total and row.campaign_notified]
+    if not markets:
+        return None
+    return bar_chart(
+        [(row.market, [getattr(row, name) for name in _CAMPAIGN_COUNTS]) for row in markets],
+        series=[STAGE_LABELS[stage] for stage in FUNNEL],
+        height=240,
+    )

@@ -10,6 +10,11 @@ Units affected
     both**, since each market's authority is owed the whole batch, so market rows can add up to more than
     the recall's ``TOTAL`` row, where each batch counts once.
 
+Recall notices
+    A market's campaign funnel (``outreach.selectors``): known owners notified, who opened the notice,
+    checked their serial, claimed from it, whose claim was remedied, whose unit was handed in; each
+    owner once, however many waves reached them.
+
 Rates
     ``correction_rate`` = remedies issued / units affected and ``disposal_rate`` = disposals confirmed /
     units affected, as exact ``Decimal`` fractions. They are ``None`` where no units are affected (a
@@ -43,6 +48,7 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimEvent, ClaimStatus
 from core.errors import ApplicationError, NotFound
+from outreach.selectors import FUNNEL, funnels_by_market
 from recalls.models import BatchMarket, MarketRule, Recall, RecalledBatch, SerialRange
 
 TOTAL = "TOTAL"
@@ -72,6 +78,13 @@ class ReportRow:
     approved: int = 0
     remedies_issued: int = 0
     disposals_confirmed: int = 0
+    # The market's recall notices (its campaign's funnel, each owner once).
+    campaign_notified: int = 0
+    campaign_opened: int = 0
+    campaign_checked: int = 0
+    campaign_claimed: int = 0
+    campaign_remedied: int = 0
+    campaign_disposed: int = 0
 
     @property
     def is_total(self) -> bool:
@@ -84,6 +97,16 @@ class ReportRow:
     @property
     def disposal_rate(self) -> Decimal | None:
         return _rate(self.disposals_confirmed, self.units_affected)
+
+
+# The figures a recall's TOTAL adds up from its markets (units affected count each batch once instead).
+_ADDED_UP = [
+    "claims",
+    "approved",
+    "remedies_issued",
+    "disposals_confirmed",
+    *(f"campaign_{stage}" for stage in FUNNEL),
+]
 
 
 @dataclass(frozen=True)
@@ -193,8 +216,11 @@ def recall_report_rows(*, recall_code: str | None = None) -> list[ReportRow]:
     - ``remedies_issued``: claims ``fulfilled`` (gift card issued, replacement shipped, refund paid).
     - ``disposals_confirmed``: disposal confirmations of those claims, whatever the claim's status
       (a unit handed in is off the market even if its claim was later cancelled).
+    - ``campaign_*``: the funnel of the market's recall notices, each known owner once (notified,
+      opened, checked, claimed, remedied, disposed: ``outreach.selectors``); a market's owners are its
+      own, so the ``TOTAL`` row adds them up.
 
-    Runs five queries, however many recalls, batches and claims there are. Raises
+    Runs six queries, however many recalls, batches and claims there are. Raises
     ``ApplicationError`` (``not_found``) for an unknown recall code.
     """
     recalls = _recalls_in_scope(recall_code)
@@ -232,6 +258,13 @@ def recall_report_rows(*, recall_code: str | None = None) -> list[ReportRow]:
         counts[recall_id, country] = row
         markets[recall_id].add(country)
 
+    for market in funnels_by_market(recall_code=recall_code):
+        funnel = market.funnel
+        counts.setdefault((market.recall_id, market.country), {}).update(
+            {f"campaign_{stage}": getattr(funnel, stage) for stage in FUNNEL}
+        )
+        markets[market.recall_id].add(market.country)
+
     recall_units = _units_per_recall(recall_code)
     rows: list[ReportRow] = []
     for recall_id, recall in recalls.items():
@@ -250,10 +283,7 @@ def recall_report_rows(*, recall_code: str | None = None) -> list[ReportRow]:
                 recall=recall.code,
                 market=TOTAL,
                 units_affected=recall_units.get(recall_id, 0),
-                claims=sum(r.claims for r in market_rows),
-                approved=sum(r.approved for r in market_rows),
-                remedies_issued=sum(r.remedies_issued for r in market_rows),
-                disposals_confirmed=sum(r.disposals_confirmed for r in market_rows),
+                **{name: sum(getattr(r, name) for r in market_rows) for name in _ADDED_UP},
             )
         )
     return rows

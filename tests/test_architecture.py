@@ -80,7 +80,15 @@ def test_every_outbox_topic_has_its_delivery():
     assert outbox_topics() == {
         OutboxMessage.Topic.CLAIM_EMAIL: "claims.outbox.claim_email_deliver",
         OutboxMessage.Topic.GIFT_CARD_ISSUED: "fulfilment.services.gift_card_webhook_deliver",
+        OutboxMessage.Topic.NOTICE_SMS: "outreach.services.sms_webhook_deliver",
     }
+
+
+def test_the_outreach_app_fills_the_slots_claims_leaves_for_it():
+    from claims import extensions
+
+    assert extensions.serial_checked_from.providers() == ["outreach.services.notice_checked_from"]
+    assert extensions.claim_made_from.providers() == ["outreach.services.notice_claim_attribute"]
 
 
 def test_the_fulfilment_app_fills_the_slots_claims_leaves_for_it():

@@ -118,16 +118,19 @@ def test_a_burst_of_claims_on_the_embedded_default_is_fulfilled_and_kills_nothin
             wait_for(
                 lambda: (
                     db.execute(
-                        "SELECT COUNT(*) FROM core_outboxmessage WHERE status != 'delivered'"
+                        "SELECT COUNT(*) FROM core_outboxmessage"
+                        " WHERE topic = 'claim.email' AND status != 'delivered'"
                     ).fetchone()[0]
                     == 0
                 ),
                 timeout=120,
                 what="every e-mail delivered",
             )
-            # The burst's e-mails, not those of the demo's own claims waiting for review.
+            # The burst's e-mails: not those of the demo's own claims waiting for review, nor the SMS
+            # the demo campaign owes its known owners (no SMS provider here: they fail, as they should).
             mails = db.execute(
-                "SELECT COUNT(*) FROM core_outboxmessage WHERE json_extract(payload, '$.claim_id') NOT IN"
+                "SELECT COUNT(*) FROM core_outboxmessage WHERE topic = 'claim.email'"
+                " AND json_extract(payload, '$.claim_id') NOT IN"
                 " (SELECT id FROM claims_claim WHERE email LIKE ?)",
                 [f"%@{QUEUE_EMAIL_DOMAIN}"],
             ).fetchone()[0]

@@ -10,6 +10,11 @@ Recall ``R-A`` (announced July 2026; US and DE market rules):
     DE claims: 2 x awaiting_disposal, fulfilled (disposed), fulfilling (disposed), needs_review
                -> 5 claims, 4 approved, 1 remedy, 2 disposals
     FR: one proof-only claim (no market rule, no batch sold there) -> units 0, rates n/a
+    US recall notices: owner 1 e-mailed, opened, checked, claimed (fulfilled, disposed); owner 2
+               e-mailed and opened, then sent an SMS; owner 3's e-mail bounced, then an SMS opened,
+               checked, claimed (approved); owner 4 pending, owner 5 stopped
+               -> each owner once: 3 notified, 3 opened, 2 checked, 2 claimed, 1 remedied, 1 disposed
+    DE recall notices: one letter -> 1 notified
 Recall ``R-B`` (announced September 2026; JP): one batch of 2,000 units, one fulfilled claim.
 Recall ``R-C``: a GB market rule and nothing else.
 """
@@ -32,6 +37,7 @@ from claims.models import ClaimEvent
 from core.errors import ApplicationError
 from disposal.models import DisposalConfirmation
 from fulfilment.models import GiftCard, Refund, Replacement
+from outreach.models import Channel, Notice
 from reports.rendering import correction_chart
 from reports.selectors import MonthPoint, ReportRow, correction_rate_by_month, recall_report_rows
 from tests.factories import (
@@ -43,6 +49,7 @@ from tests.factories import (
     SerialRangeFactory,
     facility_with_token,
 )
+from tests.outreach.owners import campaign_with_waves, known_owner, notice
 
 pytestmark = pytest.mark.django_db
 
@@ -56,13 +63,19 @@ CSV_HEADER = [
     "disposals_confirmed",
     "correction_rate",
     "disposal_rate",
+    "campaign_notified",
+    "campaign_opened",
+    "campaign_checked",
+    "campaign_claimed",
+    "campaign_remedied",
+    "campaign_disposed",
 ]
 EXPECTED_ROWS = [
     ReportRow("R-A", "CA", 500, 0, 0, 0, 0),
-    ReportRow("R-A", "DE", 1315, 5, 4, 1, 2),
+    ReportRow("R-A", "DE", 1315, 5, 4, 1, 2, 1),
     ReportRow("R-A", "FR", 0, 1, 0, 0, 0),
-    ReportRow("R-A", "US", 1510, 8, 5, 3, 2),
-    ReportRow("R-A", "TOTAL", 1815, 14, 9, 4, 4),
+    ReportRow("R-A", "US", 1510, 8, 5, 3, 2, 3, 3, 2, 2, 1, 1),
+    ReportRow("R-A", "TOTAL", 1815, 14, 9, 4, 4, 4, 3, 2, 2, 1, 1),
     ReportRow("R-B", "JP", 2000, 1, 1, 1, 0),
     ReportRow("R-B", "TOTAL", 2000, 1, 1, 1, 0),
     ReportRow("R-C", "GB", 0, 0, 0, 0, 0),
@@ -70,15 +83,47 @@ EXPECTED_ROWS = [
 ]
 EXPECTED_CSV = [
     CSV_HEADER,
-    ["R-A", "CA", "500", "0", "0", "0", "0", "0.0000000000", "0.0000000000"],
-    ["R-A", "DE", "1315", "5", "4", "1", "2", "0.0007604563", "0.0015209125"],
-    ["R-A", "FR", "0", "1", "0", "0", "0", "", ""],
-    ["R-A", "US", "1510", "8", "5", "3", "2", "0.0019867550", "0.0013245033"],
-    ["R-A", "TOTAL", "1815", "14", "9", "4", "4", "0.0022038567", "0.0022038567"],
-    ["R-B", "JP", "2000", "1", "1", "1", "0", "0.0005000000", "0.0000000000"],
-    ["R-B", "TOTAL", "2000", "1", "1", "1", "0", "0.0005000000", "0.0000000000"],
-    ["R-C", "GB", "0", "0", "0", "0", "0", "", ""],
-    ["R-C", "TOTAL", "0", "0", "0", "0", "0", "", ""],
+    ["R-A", "CA", "500", "0", "0", "0", "0", "0.0000000000", "0.0000000000", "0", "0", "0", "0", "0", "0"],
+    ["R-A", "DE", "1315", "5", "4", "1", "2", "0.0007604563", "0.0015209125", "1", "0", "0", "0", "0", "0"],
+    ["R-A", "FR", "0", "1", "0", "0", "0", "", "", "0", "0", "0", "0", "0", "0"],
+    ["R-A", "US", "1510", "8", "5", "3", "2", "0.0019867550", "0.0013245033", "3", "3", "2", "2", "1", "1"],
+    [
+        "R-A",
+        "TOTAL",
+        "1815",
+        "14",
+        "9",
+        "4",
+        "4",
+        "0.0022038567",
+        "0.0022038567",
+        "4",
+        "3",
+        "2",
+        "2",
+        "1",
+        "1",
+    ],
+    ["R-B", "JP", "2000", "1", "1", "1", "0", "0.0005000000", "0.0000000000", "0", "0", "0", "0", "0", "0"],
+    [
+        "R-B",
+        "TOTAL",
+        "2000",
+        "1",
+        "1",
+        "1",
+        "0",
+        "0.0005000000",
+        "0.0000000000",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+    ],
+    ["R-C", "GB", "0", "0", "0", "0", "0", "", "", "0", "0", "0", "0", "0", "0"],
+    ["R-C", "TOTAL", "0", "0", "0", "0", "0", "", "", "0", "0", "0", "0", "0", "0"],
 ]
 
 
@@ -139,9 +184,11 @@ def programme():
         claim=approved, kind=ClaimEvent.Kind.STATUS_CHANGED, actor_kind="agent", new_status="approved"
     )
     claim("US", "fulfilling", "replacement")
+    remedied = []
     for n, month in enumerate([8, 8, 9]):
         remedy = "replacement" if n == 2 else "gift_card"
         done = claim("US", "fulfilled", remedy, disposed=n == 0)
+        remedied.append(done)
         if remedy == "gift_card":
             GiftCard.objects.create(claim=done, code=f"GIFTCARD0000000{n}", amount="40.00", currency="USD")
         else:
@@ -171,6 +218,21 @@ def programme():
     claim("DE", "needs_review", "refund")
 
     claim("FR", "needs_review", serial="", serial_recalled=False)
+
+    us = campaign_with_waves(recall_a, "US", [Channel.EMAIL, Channel.SMS])
+    owners = [known_owner(recall_a) for _ in range(5)]
+    handed_in = remedied[0]
+    handed_in.disposal_confirmed_at = timezone.now()
+    handed_in.save(update_fields=["disposal_confirmed_at"])
+    notice(us, 1, owners[0], opened=True, checked=True, claim=handed_in)
+    notice(us, 1, owners[1], opened=True)
+    notice(us, 2, owners[1])
+    notice(us, 1, owners[2], status=Notice.Status.BOUNCED)
+    notice(us, 2, owners[2], opened=True, checked=True, claim=approved)
+    notice(us, 1, owners[3], status=Notice.Status.PENDING)
+    notice(us, 1, owners[4], status=Notice.Status.STOPPED)
+    de = campaign_with_waves(recall_a, "DE", [Channel.LETTER])
+    notice(de, 1, known_owner(recall_a, country="DE"))
 
     recall_b = RecallFactory(code="R-B", announced_on=datetime.date(2026, 9, 15))
     MarketRuleFactory(recall=recall_b, country="JP", offers_gift_card=False)
@@ -309,10 +371,29 @@ def run(*args) -> str:
 
 def test_command_table_is_aligned_with_percentages(programme):
     lines = run().splitlines()
-    assert lines[0].split() == CSV_HEADER
-    assert set(lines[1]) == {"-", " "}
-    assert len({len(line) for line in lines}) == 1  # figures right-aligned to one edge
-    cells = [line.split() for line in lines[2:]]
+    progress, notices = lines[:11], lines[12:]
+    assert progress[0].split() == CSV_HEADER[:9]
+    assert set(progress[1]) == {"-", " "}
+    assert len({len(line) for line in progress}) == 1  # figures right-aligned to one edge
+    assert notices[0] == "Recall notices (each known owner once):"
+    assert notices[1].split() == [
+        "recall",
+        "market",
+        "notified",
+        "opened",
+        "checked",
+        "claimed",
+        "remedied",
+        "disposed",
+    ]
+    assert len({len(line) for line in notices[1:]}) == 1
+    assert [line.split() for line in notices[3:]][1:4] == [
+        ["R-A", "DE", "1", "0", "0", "0", "0", "0"],
+        ["R-A", "FR", "0", "0", "0", "0", "0", "0"],
+        ["R-A", "US", "3", "3", "2", "2", "1", "1"],
+    ]
+    assert notices[7].split() == ["R-A", "TOTAL", "4", "3", "2", "2", "1", "1"]
+    cells = [line.split() for line in progress[2:]]
     assert cells == [
         ["R-A", "CA", "500", "0", "0", "0", "0", "0.0000%", "0.0000%"],
         ["R-A", "DE", "1,315", "5", "4", "1", "2", "0.0760%", "0.1521%"],
@@ -390,6 +471,13 @@ def test_admin_report_page(client, programme):
     assert ">R-A</title>" in chart and ">0.5%</text>" in chart and ">Jul 2026</text>" in chart
     assert "R-A: 0.2204% to date" in chart
     assert reverse(CSV_URL) in page
+    notices = page.split('id="recall-R-A"')[1].split("</section>")[0].split("<h3>Recall notices</h3>")[1]
+    for cells in [["3", "3", "2", "2", "1", "1"], ["4", "3", "2", "2", "1", "1"]]:
+        assert "".join(f'<td class="num">{cell}</td>' for cell in cells) in notices
+    bars = notices.split("<svg")[1].split("</svg>")[0]
+    assert bars.count("<rect") == 2 * 6  # DE and US, six stages each
+    assert "<title>US: claimed 2</title>" in bars and "<script" not in notices
+    assert "No recall notices sent yet." in page.split('id="recall-R-B"')[1].split("</section>")[0]
 
 
 def test_admin_report_for_one_recall_and_unknown(client, programme):
@@ -475,7 +563,7 @@ def test_queries_do_not_grow_with_recalls_and_claims(work):
     few = queries(work)
     grow(8)
     assert len(recall_report_rows()) == 30  # 10 recalls x (US, DE, TOTAL)
-    assert queries(work) == few <= 5
+    assert queries(work) == few <= 6
 
 
 def test_admin_page_queries_do_not_grow(client):

@@ -11,7 +11,9 @@ class Command(BaseCommand):
         "correction rate (remedies issued / units affected) and disposal rate (disposals confirmed / "
         "units affected), then the recall's TOTAL, where a batch sold in several markets counts once. "
         "The table shows rates in percent; the CSV as fractions (0.0123 = 1.23%); n/a or empty where "
-        "no units are affected."
+        "no units are affected. Then the recall notices per market: known owners notified, and of them "
+        "those who opened the notice, checked their serial, claimed, were remedied and handed the unit "
+        "in, each owner once (the CSV's campaign_* columns)."
     )
 
     def add_arguments(self, parser):
