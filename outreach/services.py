@@ -325,11 +325,17 @@ def notice_text(
 
 def _mark_sent(notice: Notice, *, now: datetime.datetime) -> bool:
     # Only the attempt that took it: a sender whose lease ran out and was overtaken marks nothing.
-    return bool(
-        Notice.objects.filter(pk=notice.pk, status=Notice.Status.PENDING, attempts=notice.attempts).update(
-            status=Notice.Status.SENT, sent_at=now, lease_until=None, last_error=""
+    # The one statement each notice costs its sender, written out: through the ORM the same UPDATE took
+    # nearly four times the CPU, a quarter of a notice's (bench/outreach_waves.py). Values adapted as
+    # the ORM adapts them.
+    sent, pending = Notice.Status.SENT.value, Notice.Status.PENDING.value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Notice._meta.db_table} SET status = %s, sent_at = %s, lease_until = NULL, "  # noqa: S608 - the table's name only
+            "last_error = '' WHERE id = %s AND status = %s AND attempts = %s",
+            [sent, connection.ops.adapt_datetimefield_value(now), notice.pk, pending, notice.attempts],
         )
-    )
+        return cursor.rowcount > 0
 
 
 def _text(notice: Notice, markets: dict[int, dict]) -> NoticeText:
