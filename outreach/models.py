@@ -137,7 +137,9 @@ class Notice(models.Model):
         FAILED = "failed", "Failed after all attempts"
         STOPPED = "stopped", "Stopped (claimed or handed in)"
 
-    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="notices")
+    # No index of their own: the unique (wave, owner) index starts with the wave, and the partial index
+    # below holds the claimed ones; every index costs each notice marked sent a write.
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="notices", db_index=False)
     owner = models.ForeignKey(KnownOwner, on_delete=models.CASCADE, related_name="notices")
     channel = models.CharField(max_length=8, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -149,7 +151,9 @@ class Notice(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
-    claim = models.ForeignKey(Claim, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    claim = models.ForeignKey(
+        Claim, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
 
     class Meta:
         constraints = [

@@ -88,9 +88,9 @@ class Migration(migrations.Migration):
                 ('delivered_at', models.DateTimeField(blank=True, null=True)),
                 ('opened_at', models.DateTimeField(blank=True, null=True)),
                 ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('claim', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='claims.claim')),
+                ('claim', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='claims.claim')),
                 ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='outreach.knownowner')),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='outreach.wave')),
+                ('wave', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='outreach.wave')),
             ],
         ),
         migrations.AddConstraint(
