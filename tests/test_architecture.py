@@ -91,3 +91,9 @@ def test_the_fulfilment_app_fills_the_slots_claims_leaves_for_it():
         "fulfilment.selectors.fulfilment_line_for_agents"
     ]
     assert extensions.personal_data_erasers.providers() == ["fulfilment.services.replacement_erase_address"]
+
+
+def test_the_outreach_app_fills_the_slots_claims_leaves_for_it():
+    from claims import extensions
+
+    assert extensions.retention_erasers.providers() == ["outreach.privacy.known_owners_retention"]

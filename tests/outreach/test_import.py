@@ -2,9 +2,11 @@ import datetime
 import io
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 
 from claims.contacts import email_key
+from core.roles import SUPERVISOR, SUPPORT_AGENT
 from outreach.models import KnownOwner
 from outreach.services import BAD_LINES_KEPT, OwnersImportError, owners_import
 from recalls.selectors import batch_covering_serial
@@ -346,3 +348,61 @@ def test_the_command_fails_on_what_stops_the_whole_file(us_recall, tmp_path):
     with pytest.raises(CommandError, match="must be the header .* Nothing was imported"):
         call_command("import_contacts", str(path), recall=us_recall.code)
     assert not KnownOwner.objects.exists()
+
+
+def test_owners_are_erased_after_the_retention(us_recall, capsys):
+    run(us_recall, contacts(line(), line(email="bo@example.com", name="Bo", serial="AH23070000000042")))
+    run(us_recall, contacts(line(email="recent@example.com", name="Recent")))
+    KnownOwner.objects.exclude(name="Recent").update(
+        imported_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    )
+
+    call_command("erase_personal_data", "--dry-run")
+    assert "2 known owners imported before" in capsys.readouterr().out
+    assert not KnownOwner.objects.filter(erased_at__isnull=False).exists()
+    call_command("erase_personal_data", older_than_days=730)
+    assert "2 known owners imported before" in capsys.readouterr().out
+
+    erased = KnownOwner.objects.filter(erased_at__isnull=False)
+    assert erased.count() == 2
+    for owner in erased:
+        contact = (
+            owner.name,
+            owner.email,
+            owner.email_key,
+            owner.phone,
+            owner.address_line1,
+            owner.city,
+            owner.postal_code,
+        )
+        assert contact == ("", "", "", "", "", "", "")
+        assert owner.row_key == f"erased-{owner.pk}"
+    # what the figures count stays
+    assert sorted(erased.values_list("country", "model__model_number", "serial", "covered")) == [
+        ("US", "A1263", "AH23060000000042", True),
+        ("US", "A1263", "AH23070000000042", False),
+    ]
+    assert KnownOwner.objects.get(erased_at__isnull=True).name == "Recent"
+    call_command("erase_personal_data", older_than_days=730)
+    assert "0 known owners imported before" in capsys.readouterr().out
+
+
+def staff(username: str, role: str) -> User:
+    user = User.objects.create_user(username, password="pw-for-tests-only", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def test_supervisors_only_see_known_owners_and_find_them_by_e_mail(us_recall, client, staff_roles):
+    run(us_recall, contacts(line(), line(email="bo@example.com", name="Bo Example")))
+    client.force_login(staff("agent1", SUPPORT_AGENT))
+    assert client.get("/admin/outreach/knownowner/").status_code == 403
+
+    client.force_login(staff("boss", SUPERVISOR))
+    page = client.get("/admin/outreach/knownowner/", {"q": " Bo@Example.com "})
+    assert page.status_code == 200
+    assert [owner.name for owner in page.context["cl"].result_list] == ["Bo Example"]
+    bo = KnownOwner.objects.get(name="Bo Example")
+    detail = client.get(f"/admin/outreach/knownowner/{bo.pk}/change/")
+    assert detail.status_code == 200 and "bo@example.com" in detail.content.decode()
+    assert client.post(f"/admin/outreach/knownowner/{bo.pk}/delete/").status_code == 403
