@@ -17,7 +17,7 @@ from django.db import connection
 UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # Rows per INSERT where there is no COPY.
-_INSERT_BATCH = 5_000
+_INSERT_BATCH = 2_000
 
 
 class UnreadableText(Exception):

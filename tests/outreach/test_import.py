@@ -39,8 +39,9 @@ def contacts(*lines: str, header: str = HEADER) -> bytes:
     return "\n".join([header, *lines]).encode() + b"\n"
 
 
-def run(recall, data: bytes, source: str = "retailer.csv"):
-    return owners_import(recall=recall, source=source, lines=io.BytesIO(data))
+def run(recall, data: bytes | io.BytesIO, source: str = "retailer.csv"):
+    lines = data if isinstance(data, io.BytesIO) else io.BytesIO(data)
+    return owners_import(recall=recall, source=source, lines=lines)
 
 
 def test_owners_are_imported_normalised(us_recall):
@@ -302,6 +303,27 @@ def test_a_file_past_the_first_mib_is_imported_whole_with_its_line_numbers(us_re
         (first_past_a_mib + 2, "country 'XX' is not an ISO 3166-1 alpha-2 country code"),
     )
     assert KnownOwner.objects.filter(serial="AH23060000011999", email="owner11999@example.com").exists()
+
+
+def test_memory_does_not_grow_with_the_file(us_recall):
+    import tracemalloc
+
+    def peak_for(rows: int, start: int) -> int:
+        lines = [
+            line(email=f"owner{n}@example.com", serial=f"AH2306{n:010d}") for n in range(start, start + rows)
+        ]
+        data = io.BytesIO(contacts(*lines))
+        del lines
+        tracemalloc.start()
+        report = run(us_recall, data)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert report.imported == rows
+        return peak
+
+    small, large = peak_for(10_000, 0), peak_for(40_000, 100_000)
+    assert large < small * 1.3
+    assert large < 8 * 1024 * 1024
 
 
 def test_lines_may_come_from_any_iterable(us_recall):
