@@ -77,7 +77,7 @@ test: install-dev ocr fonts browser lint
 	$(BIN)/pytest
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== the catalogue and import tests again on the embedded SQLite database =="; \
-		env -u DATABASE_URL $(BIN)/pytest tests/recalls -q -p no:cacheprovider; fi
+		env -u DATABASE_URL $(BIN)/pytest tests/recalls tests/outreach/test_import.py -q -p no:cacheprovider; fi
 
 ## Mutation testing of the services and selectors (mutmut; slow: run it on its own). `mutmut results`
 ## lists the surviving mutants, `mutmut show NAME` one of them.

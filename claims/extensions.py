@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from core.registry import Registry
@@ -22,6 +23,19 @@ fulfilment_line_for_agents: Registry[Callable[[Claim], str | None]] = Registry(
 # Erase a closed claim's personal data where a later app copied it (a replacement's shipping address);
 # called in the erasure's transaction.
 personal_data_erasers: Registry[Callable[[Claim], None]] = Registry("claims.personal_data_erasers")
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What a later app erased past the retention (or, on a dry run, would erase): ``count`` ``records``."""
+
+    records: str  # what they are, as the command reports them: "known owners imported"
+    count: int
+
+
+# Erase the personal data later apps keep apart from any claim (the known owners of recall notices)
+# from before the cutoff, or on a dry run (True) count it only: ``erase_personal_data`` calls each.
+retention_erasers: Registry[Callable[[datetime, bool], Erasure]] = Registry("claims.retention_erasers")
 # How a claim's disposal is reported in its API answer (the disposal app knows the centres).
 disposal_status: Registry[Callable[[Claim], dict[str, Any]]] = Registry("claims.disposal_status", single=True)
 

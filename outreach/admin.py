@@ -1,5 +1,5 @@
 """The supervisors' view of the recall notices: campaigns with their waves, funnel and notice preview,
-started, paused and resumed from their page; and the call list of owners to phone."""
+started, paused and resumed from their page; the call list of owners to phone; the known owners."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from claims.contacts import email_key
 from core.admin_site import RecordAdmin
 from core.charts import BarChart, bar_chart
 from core.errors import ApplicationError
@@ -23,7 +24,7 @@ from recalls.countries import country_label
 from recalls.models import MarketRule
 from recalls.selectors import market_rule_get
 
-from .models import CallListEntry, Campaign, Channel, Notice, Wave
+from .models import CallListEntry, Campaign, Channel, KnownOwner, Notice, Wave
 from .selectors import FUNNEL, STAGE_LABELS, STAGES, FunnelRow, campaign_funnel, notified_so_far
 from .services import (
     campaign_pause,
@@ -365,3 +366,23 @@ class CallListAdmin(RecordAdmin):
         self.message_user(request, f"{called} call(s) recorded.", messages.SUCCESS)
         if done_already:
             self.message_user(request, f"{done_already} were recorded already.", messages.WARNING)
+
+
+@admin.register(KnownOwner)
+class KnownOwnerAdmin(RecordAdmin):
+    """Known owners, for supervisors only (``roles.py``): read-only, written by the import."""
+
+    list_display = ["recall", "country", "model", "covered", "source", "imported_at"]
+    list_filter = ["recall", "covered"]
+    list_select_related = ["recall", "model"]
+    # The box takes an e-mail address, looked up by its indexed key (below), however many owners are known.
+    search_fields = ["=email"]
+    search_help_text = "An e-mail address: the owners of that mailbox, as the claims compare addresses."
+    readonly_fields = [field.name for field in KnownOwner._meta.fields]
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(email_key=email_key(term)), False

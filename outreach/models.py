@@ -26,8 +26,14 @@ class KnownOwner(models.Model):
     """An owner the programme knows of (a retailer's order, a product registration). Used for safety
     notices only (GPSR Art. 35(2)), seen by supervisors only, erased with the claims' retention."""
 
-    recall = models.ForeignKey(Recall, on_delete=models.CASCADE, related_name="+")
-    model = models.ForeignKey(ProductModel, on_delete=models.PROTECT, related_name="+")
+    # Millions of rows, written by the import (which checks both): no foreign-key check per row at
+    # commit, and no index of their own (the market's and the unit's indexes start with them).
+    recall = models.ForeignKey(
+        Recall, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    model = models.ForeignKey(
+        ProductModel, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     source = models.CharField(
         max_length=100, blank=True, help_text="The file's origin: a retailer, registrations."
     )

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from core.bulk_import import UnreadableText, staging_table, text_lines, text_start
 from core.errors import ApplicationError
 
 from .countries import is_country, normalise_country
@@ -188,10 +189,13 @@ class _SerialReader:
             self.report.rejected.append(RejectedLine(line, text[:100], reason))
 
     def chunks(self) -> Iterator[bytes]:
-        head = self.source.read(_CHUNK_BYTES)
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise SerialImportError("The file is UTF-16 text; save it as UTF-8 and import it again.")
-        head = head.removeprefix(b"\xef\xbb\xbf")
+        try:
+            yield from self._chunks()
+        except UnreadableText as exc:
+            raise SerialImportError(str(exc)) from None
+
+    def _chunks(self) -> Iterator[bytes]:
+        head = text_start(self.source.read(_CHUNK_BYTES))
         first_line = head.split(b"\n", 1)[0].strip()
         if re.search(rb"[,;\t]", first_line):
             yield from self._csv_chunks(head)
@@ -250,20 +254,9 @@ class _SerialReader:
             return f"longer than {MAX_SERIAL_LENGTH} characters"
         return f"not a serial number of model {self.model.model_number}"
 
-    def _text_lines(self, head: bytes) -> Iterator[str]:
-        """The file's lines as text, each decoded on its own: a line that is not UTF-8 is named by its
-        number (a decoder reading ahead in blocks would name the block's first line)."""
-        lines = io.BufferedReader(_Prepended(head, self.source), buffer_size=_CHUNK_BYTES)
-        for number, line in enumerate(lines, start=1):
-            try:
-                yield line.decode("utf-8")
-            except UnicodeDecodeError:
-                raise SerialImportError(
-                    f"Line {number} is not UTF-8 text; save the file as UTF-8 and import it again."
-                ) from None
-
     def _csv_chunks(self, head: bytes) -> Iterator[bytes]:
-        reader = csv.reader(self._text_lines(head), dialect=_sniff_dialect(head))
+        lines = io.BufferedReader(_Prepended(head, self.source), buffer_size=_CHUNK_BYTES)
+        reader = csv.reader(text_lines(lines), dialect=_sniff_dialect(head))
         try:
             header = [h.strip().lower() for h in next(reader)]
             if "serial" not in header:
@@ -326,10 +319,8 @@ def _insert_copy(batch: RecalledBatch, chunks: Iterator[bytes]) -> int:
 
     Sorting first makes the unique index grow in order, which is as fast as loading it directly.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        # Dropped at the end rather than ON COMMIT: two imports may share one transaction (load_demo).
-        cursor.execute("CREATE TEMPORARY TABLE serial_import_staging (serial text)")
+    with staging_table("serial_import_staging", "serial text") as cursor:
+        # The chunks are COPY's text format already: written as they come, not row by row.
         with cursor.copy("COPY serial_import_staging (serial) FROM STDIN") as copy:
             for chunk in chunks:
                 copy.write(chunk)
@@ -340,9 +331,7 @@ def _insert_copy(batch: RecalledBatch, chunks: Iterator[bytes]) -> int:
             "ON CONFLICT DO NOTHING",
             [batch.pk, batch.recall_id, batch.model_id],
         )
-        inserted = cursor.rowcount
-        cursor.execute("DROP TABLE serial_import_staging")
-        return inserted
+        return cursor.rowcount
 
 
 def _insert_rows(batch: RecalledBatch, chunks: Iterator[bytes]) -> int:

@@ -89,6 +89,7 @@ def test_the_outreach_app_fills_the_slots_claims_leaves_for_it():
 
     assert extensions.serial_checked_from.providers() == ["outreach.services.notice_checked_from"]
     assert extensions.claim_made_from.providers() == ["outreach.services.notice_claim_attribute"]
+    assert extensions.retention_erasers.providers() == ["outreach.privacy.known_owners_retention"]
 
 
 def test_the_fulfilment_app_fills_the_slots_claims_leaves_for_it():

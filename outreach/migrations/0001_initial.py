@@ -54,8 +54,8 @@ class Migration(migrations.Migration):
                 ('email_bounced', models.BooleanField(default=False, help_text='A hard bounce: notices go by the next channel.')),
                 ('imported_at', models.DateTimeField(auto_now_add=True)),
                 ('erased_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='recalls.productmodel')),
-                ('recall', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='recalls.recall')),
+                ('model', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='recalls.productmodel')),
+                ('recall', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='recalls.recall')),
             ],
             options={
                 'verbose_name': 'known owner',

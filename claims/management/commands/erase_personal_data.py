@@ -4,13 +4,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from claims import extensions
 from claims.privacy import claims_closed_before, claims_erase_personal_data
 
 
 class Command(BaseCommand):
     help = (
         "Erase customers' personal data from claims closed (rejected, fulfilled, cancelled) longer than "
-        "the retention period, keeping the anonymous figures the recall report needs."
+        "the retention period, keeping the anonymous figures the recall report needs; and what other "
+        "apps keep of people apart from claims (known owners) from before the same cutoff."
     )
 
     def add_arguments(self, parser):
@@ -26,9 +28,12 @@ class Command(BaseCommand):
         if older_than_days < 0:
             raise CommandError("--older-than-days cannot be negative.")
         cutoff = timezone.now() - timedelta(days=older_than_days)
+        done = "would be erased" if dry_run else "erased"
         if dry_run:
             count = claims_closed_before(closed_before=cutoff).count()
-            self.stdout.write(f"{count} claims closed before {cutoff:%Y-%m-%d} would be erased")
-            return
-        erased = claims_erase_personal_data(closed_before=cutoff)
-        self.stdout.write(f"{erased} claims closed before {cutoff:%Y-%m-%d} erased")
+        else:
+            count = claims_erase_personal_data(closed_before=cutoff)
+        self.stdout.write(f"{count} claims closed before {cutoff:%Y-%m-%d} {done}")
+        for erase in extensions.retention_erasers:
+            erasure = erase(cutoff, dry_run)
+            self.stdout.write(f"{erasure.count} {erasure.records} before {cutoff:%Y-%m-%d} {done}")
