@@ -10,6 +10,8 @@ COPY rate. The benchmark's owners and the baseline table are removed afterwards,
 comparable. The baseline needs PostgreSQL (``DATABASE_URL``).
 
     .venv/bin/python bench/outreach.py --part import [--rows N]     # N defaults to 1,000,000
+    .venv/bin/python bench/outreach.py --part plan [--owners N]      # bench/outreach_waves.py
+    .venv/bin/python bench/outreach.py --part send [--notices M]     # bench/outreach_waves.py
 
 Targets: import rate >= 0.5 x COPY rate (same indexes); peak RSS < 200 MB.
 """
@@ -247,7 +249,14 @@ def part_import(args: argparse.Namespace) -> None:
     print(f"  peak RSS of the import process: {result['peak_rss_mb']:.0f} MB   (target < 200 MB)")
 
 
-PARTS = {"import": part_import}
+def part_waves(args: argparse.Namespace) -> None:
+    """Planning a wave and sending it run in ``bench/outreach_waves.py`` (with a worker of their own):
+    the same figures from here, with that script's options passed on."""
+    script = Path(__file__).with_name("outreach_waves.py")
+    sys.exit(subprocess.call([sys.executable, str(script), "--part", args.part, *args.rest]))  # noqa: S603
+
+
+PARTS = {"import": part_import, "plan": part_waves, "send": part_waves}
 
 
 def main() -> None:
@@ -258,7 +267,9 @@ def main() -> None:
         "--part", choices=sorted(PARTS), default="import", help="what to measure (default import)"
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="owners in the file (default 1,000,000)")
-    args = parser.parse_args()
+    args, args.rest = parser.parse_known_args()
+    if args.rest and args.part == "import":
+        parser.error(f"unknown arguments: {' '.join(args.rest)}")
     PARTS[args.part](args)
 
 
