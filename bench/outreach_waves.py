@@ -3,9 +3,9 @@ Celery worker, against a no-op task.
 
 Two parts, on PostgreSQL (``DATABASE_URL``, migrated and loaded with the demo if needed) and, for the
 sending, a Redis database of the bench's own (flushed at the start and at the end). Both use the demo
-recall ANKER-2025-06-A1263 in the US: N known owners of an A1263 are written with one
+recall ANKER-2025-06-A1263 in Germany (the demo campaign of `make run` is the US one): N known owners of an A1263 are written with one
 ``INSERT .. SELECT generate_series`` (serials of the demo range AH2306 0000000000-0000999999, each owner
-an e-mail, a phone and an address), a US campaign with the default waves is made with the models, and
+an e-mail, a phone and an address), a German campaign with the default waves is made with the models, and
 the first wave (e-mail) is planned with ``outreach.services.wave_plan``, the task it queues patched out.
 Writing the owners and the campaign is set-up, not timed.
 
@@ -109,7 +109,7 @@ APPLICATION_NAME = "bench-outreach-worker"
 WORKER_ERROR = re.compile(r"ERROR/|CRITICAL/|^Traceback")
 MESSAGE_ID = re.compile(rb"^Message-ID: <notice-(\d+)@", re.M)
 
-COUNTRY = "US"
+COUNTRY = "DE"  # the demo campaign (make run) is the US one
 SOURCE = "bench outreach_waves"  # the bench's owners, and nobody else's
 EMAIL_DOMAIN = "owners.bench.example"
 REFERENCE_PREFIX = "BENCHO-"  # and 9 digits: the 16 characters a reference may have
@@ -290,7 +290,7 @@ def market_campaign():
 
 
 def check_market_free() -> None:
-    """The US market must be the bench's: another's owners would be planned and sent to, and a campaign
+    """The German market must be the bench's: another's owners would be planned and sent to, and a campaign
     may be one per market. A campaign that reaches only the bench's owners is an earlier run's."""
     from outreach.models import Campaign, KnownOwner, Notice
 
@@ -308,7 +308,7 @@ def check_market_free() -> None:
     strangers = KnownOwner.objects.filter(recall=recall, country=COUNTRY).exclude(source=SOURCE).count()
     if strangers:
         raise SystemExit(
-            f"{strangers:,} known US owners of {recall.code} are not the bench's: they would be sent to."
+            f"{strangers:,} known {COUNTRY} owners of {recall.code} are not the bench's: they would be sent to."
         )
     running = (
         Notice.objects.filter(status=Notice.Status.PENDING, wave__campaign__status=Campaign.Status.RUNNING)
