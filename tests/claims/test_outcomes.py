@@ -7,10 +7,19 @@ import hashlib
 import logging
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from claims import fraud
-from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimFlag, ClaimStatus
+from claims.models import (
+    Claim,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimFlag,
+    ClaimStatus,
+    document_storage,
+    hash_token,
+)
 from claims.selectors import claim_disposal_status
 from claims.services import (
     claim_cancel,
@@ -323,3 +332,176 @@ def test_a_retried_remedy_starts_again_from_the_first_wait_with_its_error_cleare
     first = datetime.timedelta(seconds=settings.REMEDY_SWEEP_AFTER_SECONDS)
     assert first <= wait < first + datetime.timedelta(seconds=5)
     assert (claim.remedy_attempts, claim.remedy_last_error, claim.remedy_failed_at) == (0, "", None)
+
+
+def test_claims_fetched_for_their_pages_come_with_recall_model_and_terms(
+    claim_for, django_assert_num_queries
+):
+    from claims.services import claim_get_for_status_link, claim_get_for_token, status_link_token
+
+    claim = claim_for(status=ClaimStatus.APPROVED, remedy="replacement")
+    assert claim.terms_replacement_model_id is not None
+    with django_assert_num_queries(1):
+        locked = claim_lock(claim_id=claim.pk)
+        assert (
+            locked.terms_replacement_model.model_number and locked.recall.code and locked.model.model_number
+        )
+    Claim.objects.filter(pk=claim.pk).update(access_token_hash=hash_token("tok"))
+    for fetch in (
+        lambda: claim_get_for_token(reference=claim.reference, token="tok"),
+        lambda: claim_get_for_status_link(link=status_link_token(claim)),
+    ):
+        fetched = fetch()
+        with django_assert_num_queries(0):
+            assert (fetched.recall.code, fetched.model.model_number) == (
+                claim.recall.code,
+                claim.model.model_number,
+            )
+
+
+def test_a_move_the_system_makes_names_no_actor(claim_for):
+    claim = claim_for(status=ClaimStatus.APPROVED)
+    with transaction.atomic():
+        claim_flag(claim=claim_lock(claim_id=claim.pk), reason=ClaimFlag.Reason.DUPLICATE_RECEIPT)
+    event = claim.events.get(new_status=ClaimStatus.NEEDS_REVIEW)
+    assert (event.actor_kind, event.actor_id) == ("system", "")
+
+
+def test_a_flag_names_the_claim_it_shares_a_receipt_with(api, us_recall):
+    from tests.claims.conftest import claim_payload, image_bytes, submit, upload
+    from tests.claims.test_fraud import contact
+
+    receipt = image_bytes("PNG", (90, 60), (10, 120, 200))
+    first = submit(
+        api,
+        claim_payload(serial="", **contact(1)),
+        files={"proof_of_purchase": upload(receipt, "r.png", "image/png")},
+    )
+    second = submit(
+        api,
+        claim_payload(serial="", **contact(2)),
+        files={"proof_of_purchase": upload(receipt, "r.png", "image/png")},
+    )
+    one, other = (Claim.objects.get(reference=r.json()["reference"]) for r in (first, second))
+    assert one.flags.get().related_claim == other and other.flags.get().related_claim == one
+
+
+def test_a_claim_that_could_not_be_made_leaves_no_stored_file(claim_for, us_recall, media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from claims.services import ClaimSubmission, claim_create, claim_prepare
+    from tests.claims.conftest import image_bytes
+
+    taken = claim_for()
+    submission = ClaimSubmission(
+        model_number="A1263",
+        country="US",
+        remedy="gift_card",
+        name="Ann",
+        email="ann@example.com",
+        address_line1="1 Main Street",
+        city="Springfield",
+        postal_code="12345",
+        region="IL",
+        serial=taken.serial,
+        phone="+12025550100",
+        proof_of_purchase=SimpleUploadedFile("r.png", image_bytes("PNG", (50, 40)), content_type="image/png"),
+        product_photo=SimpleUploadedFile(
+            "p.png", image_bytes("PNG", (60, 40), (0, 90, 0)), content_type="image/png"
+        ),
+    )
+    prepared = claim_prepare(submission=submission)
+    stored = [document.file.name for document in prepared.documents]
+    assert stored and all(document_storage().exists(name) for name in stored)
+    with pytest.raises(Conflict):
+        claim_create(prepared=prepared)
+    assert not any(document_storage().exists(name) for name in stored)
+
+
+def test_status_links_of_claims_made_at_the_same_moment_go_for_the_later_one(claim_for):
+    from claims.services import status_links_request
+    from core.models import OutboxMessage
+
+    earlier, later = claim_for(email="bea@example.com"), claim_for(email="bea@example.com")
+    Claim.objects.filter(pk__in=[earlier.pk, later.pk]).update(created_at=timezone.now())
+    status_links_request(email="bea@example.com")
+    assert OutboxMessage.objects.get(payload__template="status_links").payload["claim_id"] == later.pk
+
+
+def test_reminders_count_only_the_wait_for_the_unit_of_claims_still_waiting(claim_for, settings):
+    from claims.services import disposal_reminders_send
+
+    now = timezone.now()
+    long_ago = now - datetime.timedelta(days=8)
+
+    def waiting(status=ClaimStatus.AWAITING_DISPOSAL, *, since, to="awaiting_disposal", reminded=0):
+        claim = claim_for(status=status)
+        Claim.objects.filter(pk=claim.pk).update(disposal_reminders_sent=reminded)
+        event = ClaimEvent.objects.create(
+            claim=claim, kind="status_changed", actor_kind="system", new_status=to
+        )
+        ClaimEvent.objects.filter(pk=event.pk).update(created_at=since)
+        return claim
+
+    approved_long_ago = waiting(since=long_ago, to="approved")  # waiting for its unit for a day only
+    ClaimEvent.objects.filter(claim=approved_long_ago, new_status="awaiting_disposal").delete()
+    moved_on = waiting(ClaimStatus.FULFILLING, since=long_ago)
+    reminded_once = waiting(since=long_ago, reminded=1)  # 8 days: the second reminder is at 21
+    due = waiting(since=long_ago)
+    assert disposal_reminders_send() == 1
+    assert [
+        Claim.objects.get(pk=c.pk).disposal_reminders_sent
+        for c in (approved_long_ago, moved_on, reminded_once, due)
+    ] == [0, 0, 1, 1]
+
+
+def test_a_document_matches_another_claims_by_bytes_or_by_any_band_of_its_fingerprint(claim_for):
+    other = claim_for()
+    ClaimDocument.objects.create(
+        claim=other,
+        kind="proof_of_purchase",
+        file="x/a.pdf",
+        content_type="application/pdf",
+        sha256="a" * 64,
+        content_sha256="c" * 64,
+        size=1,
+    )
+    ClaimDocument.objects.create(
+        claim=other,
+        kind="product_photo",
+        file="x/b.png",
+        content_type="image/png",
+        sha256="b" * 64,
+        size=1,
+        fingerprint="aaaabbbbccccdddd",
+        **ClaimDocument.fingerprint_bands("aaaabbbbccccdddd"),
+    )
+    claim = claim_for()
+    # the same bytes, whatever its pages hash to; a picture one bit off in its last band only
+    receipt = ClaimDocument(kind="proof_of_purchase", sha256="a" * 64, content_sha256="d" * 64)
+    photo = ClaimDocument(kind="product_photo", sha256="e" * 64, fingerprint="aaaabbbbccccddde")
+    findings = fraud._same_documents(claim, [receipt, photo])
+    held = {(f.reason, f.claim_id, f.related_claim_id) for f in findings}
+    for reason in (ClaimFlag.Reason.DUPLICATE_RECEIPT, ClaimFlag.Reason.DUPLICATE_PHOTO):
+        assert {(reason, claim.pk, other.pk), (reason, other.pk, claim.pk)} <= held
+
+
+def test_the_review_time_counts_only_approvals_and_rejections_by_agents(claim_for):
+    from unittest import mock
+
+    from claims.selectors import typical_review_days
+
+    now = timezone.now()
+
+    def waited(days: float, **event) -> None:
+        claim = claim_for(status=ClaimStatus.APPROVED)
+        Claim.objects.filter(pk=claim.pk).update(created_at=now - datetime.timedelta(days=days))
+        ClaimEvent.objects.create(claim=claim, actor_kind="agent", old_status="needs_review", **event)
+
+    for days in (2.5, 2.6, 2.7):
+        waited(days, kind="status_changed", new_status="approved")
+    waited(0.1, kind="note", new_status="approved")  # not a decision
+    waited(0.1, kind="status_changed", new_status="cancelled")  # not an agent's review decision
+    with mock.patch("claims.selectors.cache") as cache:
+        cache.get.return_value = None
+        assert typical_review_days() == 3

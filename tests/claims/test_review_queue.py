@@ -502,3 +502,18 @@ def test_renew_and_release_touch_only_the_agents_own_claim_in_review(in_review):
     decided = in_review(status=ClaimStatus.APPROVED)
     Claim.objects.filter(pk=decided.pk).update(held_by=ann, held_until=timezone.now())
     assert claim_hold_renew(claim=decided, agent=ann) is None
+
+
+def test_giving_one_claim_back_keeps_the_agents_other_holds(in_review):
+    ann = agent("ann")
+    one, other = in_review(hours=5), in_review(hours=4)
+    soon = timezone.now() + datetime.timedelta(minutes=10)
+    Claim.objects.filter(pk__in=[one.pk, other.pk]).update(held_by=ann, held_until=soon)
+    assert claim_release(claim=one, agent=ann) is True
+    assert Claim.objects.get(pk=other.pk).held_by == ann
+
+
+def test_a_decision_without_a_note_writes_none(in_review):
+    claim = in_review()
+    claim_decide(claim=claim, agent=agent("ann"), decision=Decision.APPROVE)
+    assert not claim.events.filter(kind=ClaimEvent.Kind.NOTE).exists()
