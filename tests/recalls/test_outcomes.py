@@ -141,3 +141,27 @@ def test_a_file_that_cannot_be_read_is_refused_in_words(us_recall, data, message
     with pytest.raises(SerialImportError) as refused:
         run_import(us_recall, data)
     assert str(refused.value) == message
+
+
+def test_the_recall_of_a_model_is_the_latest_announced_that_covers_that_model(db, django_assert_num_queries):
+    from recalls.models import MarketRule
+
+    model, other_model = ProductModelFactory(model_number="A1263"), ProductModelFactory(model_number="A1257")
+    # made first, announced last: the order is by announcement, not by row
+    latest = MarketRuleFactory(
+        country="US", recall__code="R-LATEST", recall__announced_on="2030-01-01"
+    ).recall
+    earlier = MarketRuleFactory(
+        country="US", recall__code="R-EARLIER", recall__announced_on="2025-06-01"
+    ).recall
+    elsewhere = MarketRuleFactory(
+        country="US", recall__code="R-OTHER", recall__announced_on="2031-01-01"
+    ).recall
+    latest.models.add(model)
+    earlier.models.add(model)
+    elsewhere.models.add(other_model)  # the newest recall in the US, but of another model
+    assert recall_for_model_in_country(model=model, country="US") == latest
+    MarketRule.objects.filter(recall=latest).update(replacement_model=other_model)
+    with django_assert_num_queries(3):
+        rules = [rule for recall in recall_list_active() for rule in recall.market_rules.all()]
+        assert "A1257" in [rule.replacement_model.model_number for rule in rules if rule.replacement_model_id]
