@@ -72,13 +72,6 @@ class KnownOwner(models.Model):
     def __str__(self) -> str:
         return f"{self.recall.code} owner {self.pk}"
 
-    def reachable_by(self, channel: str) -> bool:
-        if channel == Channel.EMAIL:
-            return bool(self.email) and not self.email_bounced
-        if channel in (Channel.SMS, Channel.CALL):
-            return bool(self.phone)
-        return bool(self.address_line1 and self.postal_code)
-
 
 class Campaign(models.Model):
     """The recall notices of one recall in one market."""
