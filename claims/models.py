@@ -59,6 +59,21 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class Channel(models.TextChoices):
+    """Where a customer reached the programme: counted by channel in the regulator's monthly report."""
+
+    WEB = "web", _("web form")
+    API = "api", _("API")
+
+
+class UnitCondition(models.TextChoices):
+    """The unit as the customer describes it: a damaged or swollen one may not be carried to a centre."""
+
+    INTACT = "intact", _("intact")
+    DAMAGED = "damaged", _("damaged")
+    SWOLLEN = "swollen", _("swollen")
+
+
 class Claim(models.Model):
     reference = models.CharField(max_length=16, unique=True, editable=False)
     recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="claims")
@@ -81,6 +96,29 @@ class Claim(models.Model):
     # The state, prefecture or province where the market's addresses have one (US, JP).
     region = models.CharField(max_length=100, blank=True)
     language = models.CharField(max_length=8, default="en", help_text="For e-mails to the customer.")
+    channel = models.CharField(
+        max_length=8,
+        choices=Channel.choices,
+        blank=True,
+        help_text="Empty for claims made before it was kept.",
+    )
+    unit_condition = models.CharField(
+        max_length=8, choices=UnitCondition.choices, default=UnitCondition.INTACT
+    )
+    price_paid = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="As the customer states it, in the market's refund currency.",
+    )
+    price_paid_confirmed = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="As an agent read it on the receipt.",
+    )
     # The contact as a farmer's variants of it compare equal (see contacts.py), for "claims from one
     # contact": never shown, never written to.
     email_key = models.CharField(max_length=254, editable=False, default="")

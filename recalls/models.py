@@ -107,6 +107,10 @@ class MarketRule(models.Model):
         default=False,
         help_text='A claim must carry a photo of the unit with "RECALLED" written on it.',
     )
+    return_by_mail = models.BooleanField(
+        default=False,
+        help_text="Return kits are offered: where no certified centre is near, or the unit is damaged or swollen.",
+    )
 
     class Meta:
         ordering = ["recall", "country"]

@@ -11,7 +11,7 @@ from django.db.migrations.loader import MigrationLoader
 
 ROOT = Path(__file__).resolve().parent.parent
 # An app may use the apps before it in this order, never those after it.
-LAYERS = ["core", "recalls", "claims", "fulfilment", "disposal", "outreach", "reports"]
+LAYERS = ["core", "recalls", "claims", "fulfilment", "disposal", "outreach", "incidents", "reports"]
 
 
 def imported_apps(app: str) -> dict[str, set[str]]:

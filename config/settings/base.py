@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "fulfilment",
     "disposal",
     "outreach",
+    "incidents",
     "reports",
 ]
 
