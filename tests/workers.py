@@ -31,9 +31,12 @@ def require_postgres_and_redis() -> str:
     url = os.environ.get("CELERY_BROKER_URL", "")
     if not url.startswith("redis://"):
         pytest.skip("worker tests need a Redis broker (set CELERY_BROKER_URL=redis://...)")
-    # A database number of its own, so the tests never touch another queue on the same server.
+    # A database number of its own, so the tests never touch another queue on the same server (and two
+    # checkouts tested at once can each take another one).
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/14", "", ""))
+    return urlunsplit(
+        (parts.scheme, parts.netloc, "/" + os.environ.get("WORKER_TEST_REDIS_DB", "14"), "", "")
+    )
 
 
 def database_url() -> str:
