@@ -37,6 +37,8 @@ class OutboxMessage(models.Model):
         CLAIM_EMAIL = "claim.email", "E-mail to the customer"
         GIFT_CARD_ISSUED = "gift_card.issued", "Gift card webhook"
         NOTICE_SMS = "notice.sms", "Recall notice by SMS"
+        RETURN_KIT_ORDERED = "return_kit.ordered", "Return kit order webhook"
+        STAFF_EMAIL = "staff.email", "E-mail to staff"
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     topic = models.CharField(max_length=60, choices=Topic.choices)
