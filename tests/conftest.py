@@ -1,7 +1,35 @@
+import glob
+import os
+import shutil
+
 import pytest
 from django.utils import translation
 
 from tests.factories import MarketRuleFactory, RecalledBatchFactory, SerialRangeFactory
+
+# Mutation testing runs the tests once per mutant, in a fresh process each time: migrating a new
+# database every time would take most of the run. ``make mutation`` migrates one SQLite file first
+# and names it here; each run then starts from a private copy of it.
+MUTATION_DB_TEMPLATE = os.environ.get("MUTATION_DB_TEMPLATE", "")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if not MUTATION_DB_TEMPLATE or database["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    copy = f"{MUTATION_DB_TEMPLATE}.{os.getpid()}"
+    shutil.copyfile(MUTATION_DB_TEMPLATE, copy)
+    request.addfinalizer(lambda: [os.remove(path) for path in glob.glob(f"{copy}*")])
+    database.setdefault("TEST", {})["NAME"] = copy
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request):
+    """The copy of the migrated template is kept as it is (migrate finds nothing to do)."""
+    return bool(MUTATION_DB_TEMPLATE) or request.config.getvalue("reuse_db")
 
 
 @pytest.fixture(autouse=True)
