@@ -87,6 +87,7 @@ mutation: install-dev
 	rm -f $(MUTATION_DB)*
 	DATABASE_URL=sqlite:///$(MUTATION_DB) $(BIN)/python manage.py migrate -v0 --settings=config.settings.test
 	env -u DATABASE_URL MUTATION_DB_TEMPLATE=$(MUTATION_DB) $(BIN)/mutmut run
+	$(BIN)/python tests/mutation_score.py
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
