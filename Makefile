@@ -81,12 +81,13 @@ test: install-dev ocr fonts browser lint
 
 ## Mutation testing of the services and selectors (mutmut; slow: run it on its own). `mutmut results`
 ## lists the surviving mutants, `mutmut show NAME` one of them.
-# SQLite, from one migrated copy: every mutant's test run starts from it instead of migrating again.
-MUTATION_DB := $(CURDIR)/var/mutation-template.sqlite3
+# Each mutant's tests start from a copy of one migrated database instead of migrating again. SQLite
+# unless told otherwise: `make mutation MUTATION_DATABASE_URL=postgres://postgres@127.0.0.1:5432/mutation`
+# also tells apart what only PostgreSQL does (COPY, row locks, SKIP LOCKED).
+MUTATION_DATABASE_URL ?= sqlite:///$(CURDIR)/var/mutation.sqlite3
 mutation: install-dev
-	rm -f $(MUTATION_DB)*
-	DATABASE_URL=sqlite:///$(MUTATION_DB) $(BIN)/python manage.py migrate -v0 --settings=config.settings.test
-	env -u DATABASE_URL MUTATION_DB_TEMPLATE=$(MUTATION_DB) $(BIN)/mutmut run
+	$(BIN)/python tests/mutation_database.py $(MUTATION_DATABASE_URL)
+	DATABASE_URL=$(MUTATION_DATABASE_URL) MUTATION_DB_TEMPLATE=1 $(BIN)/mutmut run
 	$(BIN)/python tests/mutation_score.py
 
 migrate: install

@@ -8,28 +8,40 @@ from django.utils import translation
 from tests.factories import MarketRuleFactory, RecalledBatchFactory, SerialRangeFactory
 
 # Mutation testing runs the tests once per mutant, in a fresh process each time: migrating a new
-# database every time would take most of the run. ``make mutation`` migrates one SQLite file first
-# and names it here; each run then starts from a private copy of it.
-MUTATION_DB_TEMPLATE = os.environ.get("MUTATION_DB_TEMPLATE", "")
+# database every time would take most of the run. ``make mutation`` migrates DATABASE_URL's database
+# once and sets MUTATION_DB_TEMPLATE; each run then tests on a private copy of that database.
+MUTATION_DB_TEMPLATE = bool(os.environ.get("MUTATION_DB_TEMPLATE"))
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker, request):
+    if not MUTATION_DB_TEMPLATE:
+        return
     from django.conf import settings
+    from django.db import connection
 
     database = settings.DATABASES["default"]
-    if not MUTATION_DB_TEMPLATE or database["ENGINE"] != "django.db.backends.sqlite3":
-        return
-    copy = f"{MUTATION_DB_TEMPLATE}.{os.getpid()}"
-    shutil.copyfile(MUTATION_DB_TEMPLATE, copy)
-    request.addfinalizer(lambda: [os.remove(path) for path in glob.glob(f"{copy}*")])
+    template, copy = database["NAME"], f"{database['NAME']}_{os.getpid()}"
+    if connection.vendor == "sqlite":
+        shutil.copyfile(template, copy)
+        request.addfinalizer(lambda: [os.remove(path) for path in glob.glob(f"{copy}*")])
+    else:
+        with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{template}"')
+
+        def drop() -> None:
+            connection.close()
+            with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+
+        request.addfinalizer(drop)
     database.setdefault("TEST", {})["NAME"] = copy
 
 
 @pytest.fixture(scope="session")
 def django_db_keepdb(request):
     """The copy of the migrated template is kept as it is (migrate finds nothing to do)."""
-    return bool(MUTATION_DB_TEMPLATE) or request.config.getvalue("reuse_db")
+    return MUTATION_DB_TEMPLATE or request.config.getvalue("reuse_db")
 
 
 @pytest.fixture(autouse=True)
