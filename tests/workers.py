@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -31,12 +34,33 @@ def require_postgres_and_redis() -> str:
     url = os.environ.get("CELERY_BROKER_URL", "")
     if not url.startswith("redis://"):
         pytest.skip("worker tests need a Redis broker (set CELERY_BROKER_URL=redis://...)")
-    # A database number of its own, so the tests never touch another queue on the same server (and two
-    # checkouts tested at once can each take another one).
+    # A database number of its own, so the tests never touch another queue on the same server.
     parts = urlsplit(url)
-    return urlunsplit(
-        (parts.scheme, parts.netloc, "/" + os.environ.get("WORKER_TEST_REDIS_DB", "14"), "", "")
-    )
+    return urlunsplit((parts.scheme, parts.netloc, f"/{redis_database()}", "", ""))
+
+
+_redis_slot: tuple[int, int, IO] | None = None  # (process, database number, the lock held on it)
+
+
+def redis_database() -> int:
+    """WORKER_TEST_REDIS_DB (14 unless set); under ``make mutation``, where test runs go on side by
+    side, a number no other run holds, by a lock file per number."""
+    global _redis_slot
+    if not os.environ.get("MUTATION_DB_TEMPLATE"):
+        return int(os.environ.get("WORKER_TEST_REDIS_DB", "14"))
+    if _redis_slot is None or _redis_slot[0] != os.getpid():
+        for number in range(1, 16):
+            handle = open(Path(tempfile.gettempdir()) / f"worker-tests-redis-{number}.lock", "w")  # noqa: SIM115
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            _redis_slot = (os.getpid(), number, handle)
+            break
+        else:
+            raise RuntimeError("every Redis database number is held by another test run")
+    return _redis_slot[1]
 
 
 def database_url() -> str:
