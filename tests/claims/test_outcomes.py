@@ -455,6 +455,27 @@ def test_reminders_count_only_the_wait_for_the_unit_of_claims_still_waiting(clai
     ] == [0, 0, 1, 1]
 
 
+def test_a_reminder_batch_is_filled_with_claims_owed_that_reminder_only(claim_for, monkeypatch):
+    """Claims past a reminder are not read for it: a batch of them would crowd out the one owed it."""
+    from claims import services
+
+    long_ago = timezone.now() - datetime.timedelta(days=8)
+    monkeypatch.setattr(services, "REMINDER_BATCH", 1)
+    due, reminded = (
+        claim_for(status=ClaimStatus.AWAITING_DISPOSAL),
+        claim_for(status=ClaimStatus.AWAITING_DISPOSAL),
+    )
+    Claim.objects.filter(pk=reminded.pk).update(disposal_reminders_sent=1)
+    for claim in (due, reminded):
+        event = ClaimEvent.objects.create(
+            claim=claim, kind="status_changed", actor_kind="system", new_status="awaiting_disposal"
+        )
+        ClaimEvent.objects.filter(pk=event.pk).update(created_at=long_ago)
+    Claim.objects.filter(pk=due.pk).update(created_at=long_ago)  # read after the reminded one
+    assert services.disposal_reminders_send() == 1
+    assert Claim.objects.get(pk=due.pk).disposal_reminders_sent == 1
+
+
 def test_a_document_matches_another_claims_by_bytes_or_by_any_band_of_its_fingerprint(claim_for):
     other = claim_for()
     ClaimDocument.objects.create(
