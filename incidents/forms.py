@@ -54,7 +54,7 @@ def _model_choices() -> list[tuple[str, str]]:
 def _country_choices() -> list[tuple[str, str]]:
     # Every country, in the reader's language: an incident is reported wherever it happened.
     return [("", _("Choose the country"))] + sorted(
-        ((code, country_label(code)) for code in countries), key=lambda choice: str(choice[1])
+        ((country.code, country_label(country.code)) for country in countries), key=lambda choice: str(choice[1])
     )
 
 

@@ -67,7 +67,8 @@ class IncidentCreateInputSerializer(serializers.Serializer):
         help_text="Optional. A number of the country, or in international form (+49 ...).",
     )
     claim_reference = serializers.RegexField(
-        r"^\s*[Rr][Cc]-[0-9A-Za-z]{8}\s*$",
+        # Crockford's base32 in either case, and I, L and O, which are read as 1, 1 and 0.
+        r"^\s*[Rr][Cc]-[0-9A-TV-Za-tv-z]{8}\s*$",
         max_length=16,
         required=False,
         allow_blank=True,
