@@ -14,7 +14,9 @@ from .registry import Registry
 # Sections an app puts at the top of the staff site's index (the incidents app: the reporting deadlines
 # still running, the clusters outside the recall), each rendered for the request, empty where the user
 # may not see it.
-admin_index_sections: Registry[Callable[[HttpRequest], SafeString | str]] = Registry("core.admin_index_sections")
+admin_index_sections: Registry[Callable[[HttpRequest], SafeString | str]] = Registry(
+    "core.admin_index_sections"
+)
 
 
 class RecordAdmin(admin.ModelAdmin):

@@ -42,7 +42,15 @@ REPORT_FIELDS = (
     "claim",
     "claim_reference",
 )
-DEADLINE_FIELDS = ("report_rule", "report_due_at", "time_left", "reported_at", "halfway_warned_at", "triaged_at", "triaged_by")
+DEADLINE_FIELDS = (
+    "report_rule",
+    "report_due_at",
+    "time_left",
+    "reported_at",
+    "halfway_warned_at",
+    "triaged_at",
+    "triaged_by",
+)
 
 
 class IncidentTriageForm(forms.ModelForm):
@@ -65,7 +73,18 @@ class IncidentTriageForm(forms.ModelForm):
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     form = IncidentTriageForm
-    list_display = ("reference", "created_at", "kind", "injury", "property_damage", "model", "country", "status", "severity", "deadline")
+    list_display = (
+        "reference",
+        "created_at",
+        "kind",
+        "injury",
+        "property_damage",
+        "model",
+        "country",
+        "status",
+        "severity",
+        "deadline",
+    )
     list_filter = ("status", "kind", "injury", "severity", "country", "channel", "is_demo")
     search_fields = ("reference", "serial", "email", "claim_reference", "regulator_reference")
     list_select_related = ("model",)
@@ -114,11 +133,20 @@ class IncidentAdmin(admin.ModelAdmin):
         if not incident.photo:
             return "–"
         url = reverse("admin:incidents_incident_photo", args=[incident.pk])
-        return format_html('<a href="{}"><img src="{}" alt="Photo of {}" style="max-width:320px"></a>', url, url, incident.reference)
+        return format_html(
+            '<a href="{}"><img src="{}" alt="Photo of {}" style="max-width:320px"></a>',
+            url,
+            url,
+            incident.reference,
+        )
 
     def get_urls(self):
         return [
-            path("<int:incident_id>/photo/", self.admin_site.admin_view(self.photo_view), name="incidents_incident_photo"),
+            path(
+                "<int:incident_id>/photo/",
+                self.admin_site.admin_view(self.photo_view),
+                name="incidents_incident_photo",
+            ),
             *super().get_urls(),
         ]
 

@@ -9,7 +9,11 @@ from claims.models import Channel
 from core.api import ANY_BODY, VALIDATION_ERROR, JSONParser, error_responses
 from recalls.apis import INVALID_SERIAL
 
-from .serializers import IncidentCreatedSerializer, IncidentCreateInputSerializer, IncidentCreateJSONInputSerializer
+from .serializers import (
+    IncidentCreatedSerializer,
+    IncidentCreateInputSerializer,
+    IncidentCreateJSONInputSerializer,
+)
 from .services import IncidentSubmission, incident_submit
 
 INCIDENT_REFUSED = VALIDATION_ERROR.because(
@@ -48,11 +52,16 @@ class IncidentCreateApi(APIView):
         },
         responses={
             201: IncidentCreatedSerializer,
-            **error_responses(*ANY_BODY, INCIDENT_REFUSED, INVALID_SERIAL, INVALID_UPLOAD.because(
-                "The photo is not a readable JPEG, PNG or WebP image, is empty, over 15 MB or over 50 "
-                "megapixels, or would take more than the upload budget to decode.",
-                fields={"photo": ["Send a JPEG, PNG or WebP image."]},
-            )),
+            **error_responses(
+                *ANY_BODY,
+                INCIDENT_REFUSED,
+                INVALID_SERIAL,
+                INVALID_UPLOAD.because(
+                    "The photo is not a readable JPEG, PNG or WebP image, is empty, over 15 MB or over 50 "
+                    "megapixels, or would take more than the upload budget to decode.",
+                    fields={"photo": ["Send a JPEG, PNG or WebP image."]},
+                ),
+            ),
         },
         summary="Report an incident: a unit that overheated, smoked, melted, burnt or exploded",
         description=(
@@ -76,7 +85,9 @@ class IncidentCreateApi(APIView):
         given = IncidentCreateInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         incident = incident_submit(
-            submission=IncidentSubmission(**given.validated_data, channel=Channel.API, language=request.LANGUAGE_CODE)
+            submission=IncidentSubmission(
+                **given.validated_data, channel=Channel.API, language=request.LANGUAGE_CODE
+            )
         )
         return Response(
             IncidentCreatedSerializer({"reference": incident.reference, "status": incident.status}).data,

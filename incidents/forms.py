@@ -54,7 +54,8 @@ def _model_choices() -> list[tuple[str, str]]:
 def _country_choices() -> list[tuple[str, str]]:
     # Every country, in the reader's language: an incident is reported wherever it happened.
     return [("", _("Choose the country"))] + sorted(
-        ((country.code, country_label(country.code)) for country in countries), key=lambda choice: str(choice[1])
+        ((country.code, country_label(country.code)) for country in countries),
+        key=lambda choice: str(choice[1]),
     )
 
 
@@ -66,7 +67,10 @@ class IncidentForm(forms.Form):
         self.fields["country"].choices = _country_choices()
 
     model_number = _field(
-        "model_number", forms.ChoiceField, label=_("Model number"), help_text=_("Printed on the unit's label, e.g. A1263.")
+        "model_number",
+        forms.ChoiceField,
+        label=_("Model number"),
+        help_text=_("Printed on the unit's label, e.g. A1263."),
     )
     serial = _field(
         "serial",
@@ -83,7 +87,9 @@ class IncidentForm(forms.Form):
         widget=forms.RadioSelect,
     )
     injury = forms.BooleanField(label=_("Someone was hurt"), required=False)
-    property_damage = forms.BooleanField(label=_("Something else was damaged (furniture, a room, a car)"), required=False)
+    property_damage = forms.BooleanField(
+        label=_("Something else was damaged (furniture, a room, a car)"), required=False
+    )
     occurred_on = forms.DateField(
         label=_("When did it happen?"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -53,7 +53,7 @@ class DeadlineShown:
 
     @property
     def left_text(self) -> str:
-        """"5 h 20 min left", "2 d 3 h left", "overdue by 40 min"."""
+        """ "5 h 20 min left", "2 d 3 h left", "overdue by 40 min"."""
         seconds = int(abs(self.left).total_seconds())
         days, rest = divmod(seconds, 86400)
         hours, rest = divmod(rest, 3600)
@@ -132,7 +132,9 @@ def clusters_outside_recalls() -> list[Cluster]:
         if len({i.serial for i in incidents}) < minimum:
             continue
         model = incidents[0].model
-        covered = {serial for serial in {i.serial for i in incidents} if batch_of_serial(model=model, serial=serial)}
+        covered = {
+            serial for serial in {i.serial for i in incidents} if batch_of_serial(model=model, serial=serial)
+        }
         still_outside = [i for i in incidents if i.serial not in covered]
         if len({i.serial for i in still_outside}) >= minimum:
             clusters.append(Cluster(model_number=model.model_number, block=block, incidents=still_outside))
@@ -154,7 +156,9 @@ def incident_counts(
         incidents=Count("pk"),
         injuries=Count("pk", filter=Q(injury=True)),
         property_damage=Count("pk", filter=Q(property_damage=True)),
-        serious=Count("pk", filter=Q(injury=True) | Q(kind__in=[Incident.Kind.FIRE, Incident.Kind.EXPLOSION])),
+        serious=Count(
+            "pk", filter=Q(injury=True) | Q(kind__in=[Incident.Kind.FIRE, Incident.Kind.EXPLOSION])
+        ),
     )
     by_kind = dict(found.values_list("kind").annotate(n=Count("pk")).order_by())
     return {**totals, **{f"kind_{kind}": by_kind.get(kind, 0) for kind in Incident.Kind.values}}

@@ -50,7 +50,8 @@ class IncidentCreateInputSerializer(serializers.Serializer):
         "not matter, O is read as 0 and I as 1).",
     )
     country = strict.CharField(
-        max_length=8, help_text="Where it happened: an ISO 3166-1 alpha-2 code, e.g. US; case does not matter."
+        max_length=8,
+        help_text="Where it happened: an ISO 3166-1 alpha-2 code, e.g. US; case does not matter.",
     )
     kind = serializers.ChoiceField(choices=Incident.Kind.choices, help_text="What the unit did.")
     injury = StrictBooleanField(help_text="Whether someone was hurt.")
@@ -70,6 +71,7 @@ class IncidentCreateInputSerializer(serializers.Serializer):
         # Crockford's base32 in either case, and I, L and O, which are read as 1, 1 and 0.
         r"^\s*[Rr][Cc]-[0-9A-TV-Za-tv-z]{8}\s*$",
         max_length=16,
+        trim_whitespace=False,  # measured as sent, as the schema's maxLength is
         required=False,
         allow_blank=True,
         default="",
@@ -94,7 +96,9 @@ class IncidentCreateJSONInputSerializer(IncidentCreateInputSerializer):
 class IncidentCreatedSerializer(serializers.Serializer):
     """The report just received."""
 
-    reference = serializers.CharField(help_text="The report's reference, e.g. IN-7K3F9QX2: give it in any contact.")
+    reference = serializers.CharField(
+        help_text="The report's reference, e.g. IN-7K3F9QX2: give it in any contact."
+    )
     status = serializers.ChoiceField(
         choices=[IncidentStatus.RECEIVED.value],
         help_text="`received`: the programme's safety team reads every report.",

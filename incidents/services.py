@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -113,7 +112,9 @@ def incident_submit(*, submission: IncidentSubmission) -> Incident:
     recall, and start its market's reporting deadline if it is serious."""
     cleaned: dict[str, Any] = {name: single_line(getattr(submission, name)) for name in _ONE_LINE_FIELDS}
     description = submission.description.replace("\x00", "").strip()
-    blank = [name for name in ("name", "email") if not cleaned[name]] + ([] if description else ["description"])
+    blank = [name for name in ("name", "email") if not cleaned[name]] + (
+        [] if description else ["description"]
+    )
     if blank:
         raise ApplicationError.invalid_fields({name: [_("This field may not be blank.")] for name in blank})
     submission = dataclasses.replace(submission, **cleaned, description=description)
@@ -225,7 +226,9 @@ def _deadline_apply(incident: Incident) -> None:
 
 # Which status may follow which. A closed incident can be opened again (a second look at the unit).
 TRANSITIONS: dict[str, frozenset[str]] = {
-    IncidentStatus.RECEIVED: frozenset({IncidentStatus.TRIAGED, IncidentStatus.REPORTED, IncidentStatus.CLOSED}),
+    IncidentStatus.RECEIVED: frozenset(
+        {IncidentStatus.TRIAGED, IncidentStatus.REPORTED, IncidentStatus.CLOSED}
+    ),
     IncidentStatus.TRIAGED: frozenset({IncidentStatus.REPORTED, IncidentStatus.CLOSED}),
     IncidentStatus.REPORTED: frozenset({IncidentStatus.CLOSED}),
     IncidentStatus.CLOSED: frozenset({IncidentStatus.TRIAGED}),
@@ -255,7 +258,9 @@ def incident_triage_check(*, incident: Incident, changes: dict[str, Any]) -> Non
         )
     serious = after.injury or after.kind in (Incident.Kind.FIRE, Incident.Kind.EXPLOSION)
     reported = (
-        incident.reported_at is not None or bool(after.regulator_reference) or after.status == IncidentStatus.REPORTED
+        incident.reported_at is not None
+        or bool(after.regulator_reference)
+        or after.status == IncidentStatus.REPORTED
     )
     if after.status == IncidentStatus.CLOSED and serious and not reported:
         raise Conflict(
@@ -343,4 +348,3 @@ def deadlines_halfway_warn(*, now: datetime.datetime | None = None) -> int:
     if warned:
         log_event(logger, "incident.deadlines_warned", count=warned)
     return warned
-

@@ -41,7 +41,9 @@ def report_url_for_claim(claim: Claim) -> str:
     return f"{reverse('incidents:report')}?{urlencode({k: v for k, v in prefill.items() if v})}"
 
 
-def _render(request: HttpRequest, template: str, context: dict, *, status: int = 200, wait: int | None = None):
+def _render(
+    request: HttpRequest, template: str, context: dict, *, status: int = 200, wait: int | None = None
+):
     kept = {name: request.GET[name] for name in PREFILL_FIELDS if name in request.GET}
     context["language_next"] = f"{request.path}?{urlencode(kept)}" if kept else request.path
     response = render(request, f"incidents/pages/{template}", context, status=status)
@@ -93,7 +95,9 @@ def incident_report(request: HttpRequest) -> HttpResponse:
                 request.session[SUBMITTED_SESSION_KEY] = incident.reference
                 return redirect("incidents:received")
     else:
-        form = IncidentForm(initial={name: request.GET[name] for name in PREFILL_FIELDS if name in request.GET})
+        form = IncidentForm(
+            initial={name: request.GET[name] for name in PREFILL_FIELDS if name in request.GET}
+        )
     country = (form["country"].value() or "").upper()
     context = {
         "form": form,

@@ -34,7 +34,9 @@ def test_a_report_is_received_with_its_reference_and_linked_to_its_batch_and_rec
     assert incident.claim is None
 
 
-def test_a_unit_outside_the_recalled_batches_is_taken_with_the_recall_of_its_model_and_no_batch(api, us_recall):
+def test_a_unit_outside_the_recalled_batches_is_taken_with_the_recall_of_its_model_and_no_batch(
+    api, us_recall
+):
     response = report(api, incident_payload(serial="AH2307 0000 0000 42", kind="smoke"))
     assert response.status_code == 201
     incident = Incident.objects.get()
@@ -61,7 +63,9 @@ def test_a_report_without_serial_or_recall_is_taken_for_any_known_model(api, us_
 
 
 def test_the_claim_reference_links_the_reporters_own_claim(api, us_recall):
-    claim = ClaimFactory(recall=us_recall, model=us_recall.models.get(), email="jane@example.com", serial="AH23060000000777")
+    claim = ClaimFactory(
+        recall=us_recall, model=us_recall.models.get(), email="jane@example.com", serial="AH23060000000777"
+    )
     response = report(api, incident_payload(claim_reference=claim.reference.lower(), serial=""))
     assert response.status_code == 201
     incident = Incident.objects.get()
@@ -69,13 +73,17 @@ def test_the_claim_reference_links_the_reporters_own_claim(api, us_recall):
 
 
 def test_a_claim_of_the_same_unit_is_linked_whatever_the_email(api, us_recall):
-    claim = ClaimFactory(recall=us_recall, model=us_recall.models.get(), email="other@example.com", serial="AH23060000000042")
+    claim = ClaimFactory(
+        recall=us_recall, model=us_recall.models.get(), email="other@example.com", serial="AH23060000000042"
+    )
     assert report(api, incident_payload(claim_reference=claim.reference)).status_code == 201
     assert Incident.objects.get().claim == claim
 
 
 def test_someone_elses_claim_is_not_linked_nor_disclosed(api, us_recall):
-    claim = ClaimFactory(recall=us_recall, model=us_recall.models.get(), email="other@example.com", serial="AH23060000000777")
+    claim = ClaimFactory(
+        recall=us_recall, model=us_recall.models.get(), email="other@example.com", serial="AH23060000000777"
+    )
     known = report(api, incident_payload(claim_reference=claim.reference))
     unknown = report(api, incident_payload(claim_reference="RC-00000000"))
     assert known.status_code == unknown.status_code == 201

@@ -130,7 +130,10 @@ def test_the_page_is_rate_limited_per_client(client, us_recall, settings):
     cache.clear()
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "incidents": "1/minute"},
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "incidents": "1/minute",
+        },
     }
     statuses = [client.post("/incident/", form_data()).status_code for _ in range(2)]
     assert statuses == [302, 429]
@@ -138,7 +141,9 @@ def test_the_page_is_rate_limited_per_client(client, us_recall, settings):
 
 
 def test_the_claims_status_page_opens_the_form_filled_in_with_the_claim(client, us_recall):
-    claim = ClaimFactory(recall=us_recall, model=us_recall.models.get(), serial="AH23060000000777", country="DE")
+    claim = ClaimFactory(
+        recall=us_recall, model=us_recall.models.get(), serial="AH23060000000777", country="DE"
+    )
     page = client.get(f"/status/link/{status_link_token(claim)}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     [link] = re.findall(r'href="(/incident/\?[^"]+)"', page)
     link = html.unescape(link)
