@@ -24,3 +24,28 @@ def test_the_demo_reports_are_labelled_and_loaded_once():
     assert reports.filter(batch__isnull=False).count() == 3
     [cluster] = clusters_outside_recalls()
     assert cluster.block == "AH23070000"
+
+
+def test_the_monthly_counts_take_the_reports_the_programme_learnt_of_in_the_period(us_recall):
+    import datetime
+
+    import time_machine
+
+    from incidents.selectors import incident_counts
+
+    from .helpers import make_incident
+
+    with time_machine.travel(datetime.datetime(2026, 1, 31, 23, 0, tzinfo=datetime.UTC), tick=False):
+        make_incident(kind="fire")
+    with time_machine.travel(datetime.datetime(2026, 2, 1, 8, 0, tzinfo=datetime.UTC), tick=False):
+        make_incident(kind="smoke", injury=True, serial="AH23060000000042")
+        make_incident(kind="overheating", property_damage=True, country="JP")
+    february = incident_counts(start=datetime.date(2026, 2, 1), end=datetime.date(2026, 2, 28))
+    assert february["incidents"] == 2 and february["injuries"] == 1 and february["serious"] == 1
+    assert february["property_damage"] == 1 and february["kind_smoke"] == 1 and february["kind_fire"] == 0
+    assert (
+        incident_counts(
+            recall_id=us_recall.pk, start=datetime.date(2026, 2, 1), end=datetime.date(2026, 2, 28)
+        )["incidents"]
+        == 1
+    )  # the Japanese unit is under no recall of these tests
