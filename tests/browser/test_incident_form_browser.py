@@ -65,3 +65,39 @@ def test_a_fire_reported_in_german_with_a_photo(live_server, chromium, us_recall
     assert incident.photo_content_type == "image/jpeg"
     assert incident.photo.storage.exists(incident.photo.name)
     assert incident.report_rule.startswith("GPSR Art. 20")
+
+
+def test_a_supervisor_sees_the_deadline_and_files_the_report(
+    live_server, browser_page, us_recall, staff_roles
+):
+    from django.contrib.auth.models import Group, User
+
+    from core.roles import SUPERVISOR
+    from tests.incidents.helpers import make_incident
+
+    supervisor = User.objects.create_user("sue7", "sue7@example.com", "sue-password-7", is_staff=True)
+    supervisor.groups.add(Group.objects.get(name=SUPERVISOR))
+    fire = make_incident(country="US", serial="AH23060000000042", photo=None)
+    for serial in ("AH23070000000001", "AH23070000000002", "AH23070000000003"):
+        make_incident(kind="smoke", serial=serial)
+
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "sue7")
+    page.fill("#id_password", "sue-password-7")
+    page.get_by_role("button", name="Log in").click()
+    deadlines = page.locator("#incident-deadlines")
+    assert fire.reference in deadlines.inner_text()
+    assert "h" in deadlines.locator(".time-left").first.inner_text()
+    assert "may need widening" in page.locator("#incident-clusters").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "admin-incidents-index.png"), full_page=True)
+
+    deadlines.get_by_role("link", name=fire.reference).click()
+    page.select_option("#id_severity", "severe")
+    page.fill("#id_regulator_reference", "CPSC-2026-0042")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_selector(".messagelist")
+    page.goto(f"{live_server.url}/admin/")
+    assert "every serious incident is reported" in page.locator("#incident-deadlines").inner_text()
+    fire.refresh_from_db()
+    assert fire.status == "reported" and fire.deadline_met
