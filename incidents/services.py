@@ -246,8 +246,8 @@ TRIAGE_FIELDS = (
 
 
 def incident_triage_check(*, incident: Incident, changes: dict[str, Any]) -> None:
-    """Refuse a triage that breaks a rule: a status that may not follow, a serious incident closed or
-    a deadline left unmet while the report is said to be filed. ``incident`` is as stored."""
+    """Refuse a triage that breaks a rule: a status that may not follow the stored one, or a serious
+    incident closed before it is reported. ``incident`` is as stored."""
     after = dataclasses.replace(_Triage.of(incident), **changes)
     if after.status != incident.status and after.status not in TRANSITIONS[incident.status]:
         raise Conflict(
@@ -302,7 +302,9 @@ def incident_triage(*, incident_id: int, changes: dict[str, Any], user) -> Incid
         setattr(incident, name, value)
     if incident.regulator_reference and incident.status in (IncidentStatus.RECEIVED, IncidentStatus.TRIAGED):
         incident.status = IncidentStatus.REPORTED
-    if incident.reported_at is None and incident.status == IncidentStatus.REPORTED:
+    if incident.reported_at is None and (
+        incident.regulator_reference or incident.status == IncidentStatus.REPORTED
+    ):
         incident.reported_at = now
     if incident.status != IncidentStatus.RECEIVED and incident.triaged_at is None:
         incident.triaged_at, incident.triaged_by = now, user

@@ -148,3 +148,13 @@ def test_the_staff_email_is_delivered_by_the_outbox(us_recall, supervisor, mailo
     assert len(mailoutbox) == 1
     assert outbox_deliver(message_id=message.pk).status == OutboxMessage.Status.DELIVERED
     assert len(mailoutbox) == 1
+
+
+def test_closing_with_the_regulators_reference_meets_the_deadline(us_recall, supervisor):
+    incident = make_incident()
+    incident = incident_triage(
+        incident_id=incident.pk,
+        changes={"status": "closed", "regulator_reference": "CPSC-7"},
+        user=supervisor,
+    )
+    assert incident.status == IncidentStatus.CLOSED and incident.deadline_met
