@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
@@ -69,7 +70,10 @@ class DeadlineShown:
 
 def deadlines_shown(*, now: datetime.datetime | None = None) -> list[DeadlineShown]:
     now = now or timezone.now()
-    return [DeadlineShown(incident, incident.report_due_at - now) for incident in deadlines_running()]
+    return [
+        DeadlineShown(incident, cast(datetime.datetime, incident.report_due_at) - now)
+        for incident in deadlines_running()
+    ]
 
 
 # --- Clusters outside the recalled batches ---------------------------------------------------------

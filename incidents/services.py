@@ -139,6 +139,8 @@ def incident_submit(*, submission: IncidentSubmission) -> Incident:
     photo = _photo_clean(submission.photo)
 
     coverage = batch_covering_serial(model=model, serial=serial, country=country) if serial else None
+    batch_id: int | None
+    recall_id: int | None
     if coverage is not None:
         batch_id, recall_id = coverage.batch_id, coverage.recall.id
     else:
