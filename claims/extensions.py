@@ -58,6 +58,11 @@ class NearestCentres:
     city_unknown: str = ""
 
 
+# Links a later app adds to a claim's status page, each as (its words, its URL) or None (the incidents
+# app: report a fire or an overheating of this unit, with the claim filled in).
+status_page_links: Registry[Callable[[Claim], tuple[str, str] | None]] = Registry("claims.status_page_links")
+
+
 # The centres nearest a city in a country, for the pages (the disposal app knows the centres).
 nearest_centres: Registry[Callable[[str, str], NearestCentres]] = Registry(
     "claims.nearest_centres", single=True

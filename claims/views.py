@@ -334,6 +334,7 @@ def _status_context(claim: Claim, *, link: str = "", token: str = "", confirm_ca
         can_cancel=ClaimStatus.CANCELLED in TRANSITIONS[claim.status],
         confirm_cancel=confirm_cancel,
         review_days=typical_review_days() if claim.status == ClaimStatus.NEEDS_REVIEW else None,
+        links=[link for link in (offer(claim) for offer in extensions.status_page_links) if link is not None],
     )
     return context
 

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("recalls.urls")),
     path("", include("claims.urls")),
     path("", include(public_urlpatterns)),
+    path("", include("incidents.urls")),
 ]
 
 urlpatterns = [
@@ -24,4 +25,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("claims.page_urls")),
     path("", include("outreach.urls")),
+    path("", include("incidents.page_urls")),
 ]

@@ -1,9 +1,22 @@
 """The staff site and the admin building blocks the apps share."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
+
+from .registry import Registry
+
+# Sections an app puts at the top of the staff site's index (the incidents app: the reporting deadlines
+# still running, the clusters outside the recall), each rendered for the request, empty where the user
+# may not see it.
+admin_index_sections: Registry[Callable[[HttpRequest], SafeString | str]] = Registry(
+    "core.admin_index_sections"
+)
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -53,6 +66,11 @@ class StaffAdminSite(admin.AdminSite):
     site_header = "Recall programme: support workspace"
     site_title = "Recall programme"
     index_title = "Claims, remedies and recycling"
+    index_template = "core/admin_index.html"
+
+    def index(self, request, extra_context=None):
+        sections = [section(request) for section in admin_index_sections]
+        return super().index(request, {**(extra_context or {}), "sections": [s for s in sections if s]})
 
     def login(self, request, extra_context=None):
         # Read at each login, not at start-up: the setting is the process's (tests override it).

@@ -45,6 +45,19 @@ BEYOND_THE_SCHEMA: dict[str, dict[int, dict[str, dict[str, str | None]]]] = {
             "idempotency_key_reused": {},
         },
     },
+    "POST /api/v1/incidents/": {
+        # an unknown model, an alpha-2 code that is no country, a serial not of the model's form, a phone
+        # number that is none of the country's, a day after today in that country
+        400: {
+            "validation_error": {
+                "model_number": ANY,
+                "country": ANY,
+                "phone": ANY,
+                "occurred_on": "This date is in the future.",
+            },
+            "invalid_serial": {"serial": ANY},
+        },
+    },
     "POST /api/partner/v1/disposals/": {
         # the serial is read against the claim's model and compared with the claim's; the time with the clock
         400: {"invalid_serial": {"serial": ANY}, "validation_error": {"received_at": "Is in the future."}},

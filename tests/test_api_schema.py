@@ -71,6 +71,26 @@ def test_a_claim_is_json_without_files_or_multipart_with_them(schema):
         }
 
 
+def test_an_incident_is_json_without_its_photo_or_multipart_with_it(schema):
+    body = schema["paths"]["/api/v1/incidents/"]["post"]["requestBody"]["content"]
+    assert set(body) == {"application/json", "multipart/form-data"}
+    as_json = component(schema, body["application/json"]["schema"])
+    as_multipart = component(schema, body["multipart/form-data"]["schema"])
+    assert set(as_multipart["properties"]) == set(as_json["properties"]) | {"photo"}
+    assert as_multipart["properties"]["photo"]["format"] == "binary"
+    assert {as_json["properties"][name]["type"] for name in ("injury", "property_damage")} == {"boolean"}
+    assert as_json["properties"]["occurred_on"]["format"] == "date"
+    assert set(as_json["required"]) == {
+        *("model_number", "country", "kind", "injury", "property_damage", "occurred_on"),
+        *("description", "name", "email"),
+    }
+    created = schema["paths"]["/api/v1/incidents/"]["post"]["responses"]["201"]["content"]["application/json"]
+    status = component(schema, created["schema"])["properties"]["status"]["allOf"][0]
+    assert component(schema, status)["enum"] == ["received"]
+    kind = component(schema, as_json["properties"]["kind"]["allOf"][0])
+    assert kind["enum"] == ["overheating", "smoke", "melting", "fire", "explosion", "other"]
+
+
 def test_the_facility_finder_states_its_rules(schema):
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/facilities/"]["get"]["parameters"]}
     assert set(parameters) == {"place", "position", "page"}
@@ -110,6 +130,7 @@ ERRORS = {
         422: {"serial_not_recalled", "claim_window_closed", "idempotency_key_reused"},
     },
     ("post", "/api/v1/status-links/"): {**ANY, **BODY},
+    ("post", "/api/v1/incidents/"): {**ANY, **BODY, 400: BODY[400] | {"invalid_serial", "invalid_upload"}},
     ("get", CLAIM): {**ANY, 404: {"not_found"}},
     ("post", CANCEL): {**ANY, 404: {"not_found"}, 409: {"invalid_transition"}},
     ("get", VOUCHER): {**ANY, 404: {"not_found"}},
@@ -214,6 +235,7 @@ OPERATION_IDS = {
     ("post", "/api/v1/serial-checks/"): "serial_check",
     ("post", "/api/v1/claims/"): "claim_create",
     ("post", "/api/v1/status-links/"): "status_links_send",
+    ("post", "/api/v1/incidents/"): "incident_create",
     ("get", CLAIM): "claim_retrieve",
     ("post", CANCEL): "claim_cancel",
     ("get", VOUCHER): "claim_voucher",

@@ -81,7 +81,16 @@ def test_every_outbox_topic_has_its_delivery():
         OutboxMessage.Topic.CLAIM_EMAIL: "claims.outbox.claim_email_deliver",
         OutboxMessage.Topic.GIFT_CARD_ISSUED: "fulfilment.services.gift_card_webhook_deliver",
         OutboxMessage.Topic.NOTICE_SMS: "outreach.services.sms_webhook_deliver",
+        OutboxMessage.Topic.STAFF_EMAIL: "incidents.notifications.staff_email_deliver",
     }
+
+
+def test_the_incidents_app_fills_the_slots_left_for_it():
+    from claims import extensions
+    from core.admin_site import admin_index_sections
+
+    assert extensions.status_page_links.providers() == ["incidents.views.incident_link_for_claim"]
+    assert admin_index_sections.providers() == ["incidents.admin.incidents_index_section"]
 
 
 def test_the_outreach_app_fills_the_slots_claims_leaves_for_it():

@@ -260,6 +260,7 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.claim_email": {"queue": "notifications"},
     "outreach.tasks.notices_send_task": {"queue": "notifications"},
     "outreach.tasks.notices_sweep_task": {"queue": "notifications"},
+    "incidents.tasks.incident_deadlines_warn_task": {"queue": "notifications"},
 }
 
 
@@ -276,6 +277,8 @@ CELERY_BEAT_SCHEDULE = {
     "disposal-reminders": _every(3600.0, "claims.tasks.disposal_reminders_task"),
     # Waves whose day has come are planned; notices left by a lost task are sent.
     "notices-sweep": _every(300.0, "outreach.tasks.notices_sweep_task"),
+    # Supervisors hear of a serious incident's reporting deadline when half of its time is gone.
+    "incident-deadlines": _every(300.0, "incidents.tasks.incident_deadlines_warn_task"),
 }
 # A claim waiting for its unit to be handed in reminds the customer this many days after it began to
 # wait, once each.
@@ -286,6 +289,12 @@ REMEDY_SWEEP_AFTER_SECONDS = env.int("REMEDY_SWEEP_AFTER_SECONDS", default=300)
 # The same for messages owed outside (e-mails, webhooks) that were not delivered.
 OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=120)
 RETRY_MAX_ATTEMPTS = env.int("RETRY_MAX_ATTEMPTS", default=8)
+
+# Incident reports of one model from this many different units whose serials are alike but for their
+# last INCIDENT_CLUSTER_BLOCK_DIGITS characters, none in a recalled batch, warn supervisors that the
+# recall may need widening (incidents.selectors.clusters_outside_recalls).
+INCIDENT_CLUSTER_MIN_UNITS = env.int("INCIDENT_CLUSTER_MIN_UNITS", default=3)
+INCIDENT_CLUSTER_BLOCK_DIGITS = env.int("INCIDENT_CLUSTER_BLOCK_DIGITS", default=6)
 
 # "Take next claim" holds the claim for its agent this long, renewed while they work on it.
 REVIEW_HOLD_MINUTES = env.int("REVIEW_HOLD_MINUTES", default=15)
@@ -339,6 +348,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "serial_checks": env.str("THROTTLE_RATE_SERIAL_CHECKS", default="120/minute"),
         "claims": env.str("THROTTLE_RATE_CLAIMS", default="30/minute"),
+        "incidents": env.str("THROTTLE_RATE_INCIDENTS", default="30/minute"),
         "public": env.str("THROTTLE_RATE_PUBLIC", default="600/minute"),
         "partner": env.str("THROTTLE_RATE_PARTNER", default="1200/minute"),
         "partner_auth_failures": env.str("THROTTLE_RATE_PARTNER_AUTH_FAILURES", default="10/minute"),
@@ -370,6 +380,7 @@ SPECTACULAR_SETTINGS = {
         "ClaimStatusEnum": "claims.models.ClaimStatus",
         "RemedyEnum": "recalls.models.Remedy",
         "DisposalConditionEnum": "disposal.models.DisposalConfirmation.Condition",
+        "IncidentKindEnum": "incidents.models.Incident.Kind",
     },
 }
 
