@@ -336,7 +336,11 @@ def refund_amount_due(claim: Claim, rule: MarketRule) -> Decimal:
                 "The customer states a price paid of %(price)s %(currency)s, above the refund of "
                 "%(amount)s %(currency)s: confirm the price from the receipt before approving."
             )
-            % {"price": claim.price_paid, "amount": rule.refund_amount, "currency": rule.refund_currency},
+            % {
+                "price": f"{claim.price_paid:.2f}",
+                "amount": f"{rule.refund_amount:.2f}",
+                "currency": rule.refund_currency,
+            },
         )
     amount = cast(Decimal, rule.refund_amount)
     confirmed = claim.price_paid_confirmed
@@ -982,8 +986,8 @@ def _claim_insert(prepared: PreparedClaim) -> Claim:
                     claim_flag(
                         claim=claim,
                         reason=ClaimFlag.Reason.PRICE_TO_CONFIRM,
-                        detail=f"States {claim.price_paid} {rule.refund_currency} paid; the refund is "
-                        f"{rule.refund_amount} {rule.refund_currency}. Confirm the price from the receipt.",
+                        detail=f"States {claim.price_paid:.2f} {rule.refund_currency} paid; the refund is "
+                        f"{rule.refund_amount:.2f} {rule.refund_currency}. Confirm the price from the receipt.",
                     )
                     flagged = True
                 if decision.serial_recalled and not flagged:
