@@ -268,6 +268,7 @@ class ClaimAdmin(RecordAdmin):
                     "price_paid",
                     "price_paid_confirmed",
                     "fulfilment",
+                    "return_kit_line",
                 ]
             },
         ),
@@ -383,6 +384,13 @@ class ClaimAdmin(RecordAdmin):
     @admin.display(description="fulfilment")
     def fulfilment(self, claim: Claim) -> str:
         return extensions.fulfilment_line_for_agents.ask(claim) or "-"
+
+    @admin.display(description="return kit")
+    def return_kit_line(self, claim: Claim) -> str:
+        kit = extensions.return_kit_summary.ask(claim)
+        if kit is None:
+            return "-"
+        return f"{kit['status']}, {kit['tracking_number']}" if kit["tracking_number"] else kit["status"]
 
     # -- the queue -------------------------------------------------------------------------------
 

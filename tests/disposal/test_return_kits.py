@@ -282,6 +282,8 @@ def test_agents_see_the_overdue_kits_in_the_admin(claim_in, client, staff_roles)
     body = page.content.decode()
     assert late.reference in body and "30 (overdue)" in body
     assert on_time.reference not in body
+    claims_page = client.get(f"/admin/claims/claim/{late.pk}/change/").content.decode()
+    assert "shipped, T-LATE" in claims_page
 
 
 # --- The status page ---------------------------------------------------------------------------
