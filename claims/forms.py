@@ -163,9 +163,9 @@ class ClaimForm(_RecallChoicesForm):
             self.fields["remedy"].choices = remedies
         if refund_currency:
             # A refund is at least the price paid: asked where the market offers one, in its currency.
-            self.fields["price_paid"].label = format_lazy(
-                "{} ({})", _("Price you paid (optional)"), refund_currency
-            )
+            self.fields["price_paid"].label = _("Price you paid in %(currency)s (optional)") % {
+                "currency": refund_currency
+            }
         else:
             del self.fields["price_paid"]
         self.address = address_format(country) if country else None
@@ -262,6 +262,8 @@ class ClaimForm(_RecallChoicesForm):
         min_value=0,
         max_digits=10,
         decimal_places=2,
+        localize=True,  # "59,90" where the customer writes so
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         help_text=_(
             "As on your receipt. A refund is at least the price you paid: a price above the standard "
             "refund is checked against your proof of purchase."

@@ -123,7 +123,19 @@ def test_the_price_and_the_units_condition_are_part_of_the_claims_input(us_recal
 
 def test_the_claim_page_asks_the_price_where_the_market_offers_a_refund(us_recall, client):
     german = client.get("/claim/", {"model_number": "A1263", "country": "DE"}).content.decode()
-    assert 'name="price_paid"' in german and "(EUR)" in german
+    assert 'name="price_paid"' in german and "Price you paid in EUR (optional)" in german
     assert 'name="unit_condition"' in german
     american = client.get("/claim/", {"model_number": "A1263", "country": "US"}).content.decode()
     assert 'name="price_paid"' not in american
+
+
+def test_a_german_customer_writes_the_price_with_a_comma(us_recall, client):
+    from django.utils import translation
+
+    from claims.forms import ClaimForm
+
+    with translation.override("de"):
+        form = ClaimForm({"price_paid": "59,90"}, refund_currency="EUR")
+        form.is_valid()
+    assert "price_paid" not in form.errors
+    assert str(form.cleaned_data["price_paid"]) == "59.90"
