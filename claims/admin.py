@@ -25,7 +25,7 @@ from modeltranslation.admin import TranslationAdmin
 
 from core.admin_site import RecordAdmin, RecordInline
 from core.errors import ApplicationError
-from recalls.models import RecalledBatch
+from recalls.models import RecalledBatch, Remedy
 from recalls.selectors import batch_covering_serial
 
 from . import extensions
@@ -174,6 +174,22 @@ class DecisionForm(_CannedForm):
         help_text="Never shown or sent to the customer.",
     )
 
+    price_paid_confirmed = forms.DecimalField(
+        label="Price paid, as on the receipt",
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "form": "decision-form"}),
+        help_text="A refund is at least the price paid: the larger of the market's refund and this price "
+        "is paid. Confirm it from the proof of purchase; saved with the decision.",
+    )
+
+    def __init__(self, *args, refund: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not refund:
+            del self.fields["price_paid_confirmed"]
+
     def words(self) -> AgentWords:
         return AgentWords(text=self.cleaned_data["message"], template=self.cleaned_data["template"])
 
@@ -248,7 +264,11 @@ class ClaimAdmin(RecordAdmin):
                     "serial_recalled",
                     "country",
                     "remedy",
+                    "unit_condition",
+                    "price_paid",
+                    "price_paid_confirmed",
                     "fulfilment",
+                    "return_kit_line",
                 ]
             },
         ),
@@ -364,6 +384,13 @@ class ClaimAdmin(RecordAdmin):
     @admin.display(description="fulfilment")
     def fulfilment(self, claim: Claim) -> str:
         return extensions.fulfilment_line_for_agents.ask(claim) or "-"
+
+    @admin.display(description="return kit")
+    def return_kit_line(self, claim: Claim) -> str:
+        kit = extensions.return_kit_summary.ask(claim)
+        if kit is None:
+            return "-"
+        return f"{kit['status']}, {kit['tracking_number']}" if kit["tracking_number"] else kit["status"]
 
     # -- the queue -------------------------------------------------------------------------------
 
@@ -518,7 +545,7 @@ class ClaimAdmin(RecordAdmin):
         if request.method != "POST":
             return HttpResponseRedirect(self._claim_url(object_id, filters))
         claim = get_object_or_404(Claim.objects.select_related("held_by"), pk=object_id)
-        form = DecisionForm(request.POST)
+        form = DecisionForm(request.POST, refund=claim.remedy == Remedy.REFUND)
         try:
             if not form.is_valid():
                 raise ApplicationError(
@@ -531,6 +558,7 @@ class ClaimAdmin(RecordAdmin):
                 decision=decision,
                 message=form.words(),
                 note=form.cleaned_data["note"],
+                price_paid_confirmed=form.cleaned_data.get("price_paid_confirmed"),
             )
         except ApplicationError as exc:
             detail = " ".join(m for ms in exc.fields.values() for m in ms) if exc.fields else exc.detail
@@ -591,7 +619,10 @@ class ClaimAdmin(RecordAdmin):
                 "in_review": claim.status == ClaimStatus.NEEDS_REVIEW,
                 "held_by_me": claim.held_by_id == request.user.pk and not claim.held_by_other(request.user),
                 "held_by_other": claim.held_by_other(request.user),
-                "decision_form": DecisionForm(),
+                "decision_form": DecisionForm(
+                    refund=claim.remedy == Remedy.REFUND,
+                    initial={"price_paid_confirmed": claim.price_paid_confirmed},
+                ),
                 "renew_seconds": settings.REVIEW_HOLD_MINUTES * 20,
                 "customer_language": self.language_name(claim),
                 "is_nav_sidebar_enabled": False,

@@ -177,6 +177,7 @@ CLAIM_EXAMPLE_BODY = {
     "disposal": {"status": "pending", "facility": None, "confirmed_at": None},
     "fulfilment": None,
     "terms": {"remedy": "refund", "amount": "39.99", "currency": "EUR", "replacement_model": None},
+    "return_kit": None,
 }
 
 
@@ -400,6 +401,7 @@ _OPENED_BY_A_NEW_CLAIM = {
     "claim_retrieve": "Follow the claim.",
     "claim_cancel": "Withdraw the claim.",
     "claim_voucher": "The drop-off voucher for the recycling centre.",
+    "claim_return_kit_order": "Order a return kit by mail, where one is offered.",
 }
 
 

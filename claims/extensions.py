@@ -67,3 +67,15 @@ status_page_links: Registry[Callable[[Claim], tuple[str, str] | None]] = Registr
 nearest_centres: Registry[Callable[[str, str], NearestCentres]] = Registry(
     "claims.nearest_centres", single=True
 )
+
+
+# Return kits by mail (the disposal app knows the centres and the kits): the API's ``return_kit`` of a
+# claim (None when none was ordered), whether one is offered to it now, and ordering one (returns the
+# kit's summary and whether it was ordered just now; raises ``return_kit_not_offered``).
+return_kit_summary: Registry[Callable[[Claim], dict[str, Any] | None]] = Registry(
+    "claims.return_kit_summary", single=True
+)
+return_kit_offered: Registry[Callable[[Claim], bool]] = Registry("claims.return_kit_offered", single=True)
+return_kit_order: Registry[Callable[[Claim], tuple[dict[str, Any], bool]]] = Registry(
+    "claims.return_kit_order", single=True
+)

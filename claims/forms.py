@@ -151,11 +151,23 @@ class ClaimForm(_RecallChoicesForm):
     and a country are chosen."""
 
     def __init__(
-        self, *args, remedies: list[tuple[str, str]] | None = None, country: str = "", **kwargs
+        self,
+        *args,
+        remedies: list[tuple[str, str]] | None = None,
+        country: str = "",
+        refund_currency: str = "",
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         if remedies is not None:
             self.fields["remedy"].choices = remedies
+        if refund_currency:
+            # A refund is at least the price paid: asked where the market offers one, in its currency.
+            self.fields["price_paid"].label = _("Price you paid in %(currency)s (optional)") % {
+                "currency": refund_currency
+            }
+        else:
+            del self.fields["price_paid"]
         self.address = address_format(country) if country else None
         if self.address is not None:
             # The market's own address: its order, its word for a postal code, its states or prefectures.
@@ -226,6 +238,36 @@ class ClaimForm(_RecallChoicesForm):
     )
     region = _claim_field(
         "region", label=_("State or region"), widget=forms.TextInput(attrs={"autocomplete": "address-level1"})
+    )
+    unit_condition = _claim_field(
+        "unit_condition",
+        forms.ChoiceField,
+        label=_("Condition of the unit"),
+        choices=[
+            ("intact", _("Looks intact")),
+            ("damaged", _("Damaged: cracked, dented, burnt or leaking")),
+            ("swollen", _("Swollen: the case bulges or no longer closes")),
+        ],
+        initial="intact",
+        widget=forms.RadioSelect,
+        help_text=_(
+            "A damaged or swollen unit must not be carried around: where the programme sends return kits "
+            "by mail, you can order one on your claim's status page."
+        ),
+    )
+    price_paid = _claim_field(
+        "price_paid",
+        forms.DecimalField,
+        label=_("Price you paid (optional)"),
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+        localize=True,  # "59,90" where the customer writes so
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        help_text=_(
+            "As on your receipt. A refund is at least the price you paid: a price above the standard "
+            "refund is checked against your proof of purchase."
+        ),
     )
     proof_of_purchase = _claim_field(
         "proof_of_purchase",

@@ -248,6 +248,10 @@ class ClaimFlag(models.Model):
         SERIAL_SEEN_ELSEWHERE = "serial_seen_elsewhere", "Serial seen at a facility on another claim"
         SERIAL_NOT_RECALLED = "serial_not_recalled", "Serial not in a recalled batch"
         DISPOSED_ABROAD = "disposed_abroad", "Handed in at a centre in another country"
+        PRICE_TO_CONFIRM = (
+            "price_to_confirm",
+            "Price paid above the refund amount: confirm it from the receipt",
+        )
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="flags")
     reason = models.CharField(max_length=32, choices=Reason.choices)

@@ -36,6 +36,16 @@ def claim_fulfilment(*, claim: Claim) -> dict[str, Any] | None:
     return extensions.fulfilment_summary.ask(claim)
 
 
+def claim_return_kit(*, claim: Claim) -> dict[str, Any] | None:
+    """The API's ``return_kit``: null when none was ordered (the disposal app knows the kits)."""
+    return extensions.return_kit_summary.ask(claim)
+
+
+def claim_return_kit_offered(*, claim: Claim) -> bool:
+    """Whether the claim's page offers a return kit now."""
+    return bool(extensions.return_kit_offered.ask(claim, default=False))
+
+
 REVIEW_TIME_WINDOW = datetime.timedelta(days=30)
 
 

@@ -4,8 +4,8 @@ from rest_framework import serializers
 from core import serializers as strict
 from recalls.models import Remedy
 
-from .models import Claim, ClaimEvent, ClaimStatus
-from .selectors import claim_disposal_status, claim_fulfilment, claim_public_events
+from .models import Claim, ClaimEvent, ClaimStatus, UnitCondition
+from .selectors import claim_disposal_status, claim_fulfilment, claim_public_events, claim_return_kit
 
 
 class ClaimCreateInputSerializer(serializers.Serializer):
@@ -58,6 +58,25 @@ class ClaimCreateInputSerializer(serializers.Serializer):
         default="",
         help_text="The state (US), prefecture (JP) or province, by its code or name; optional here, "
         "asked for by the claim page where the market's addresses have one.",
+    )
+    unit_condition = serializers.ChoiceField(
+        choices=UnitCondition.choices,
+        required=False,
+        default=UnitCondition.INTACT,
+        help_text="The unit as the customer sees it: `intact`, `damaged` or `swollen`. A damaged or swollen "
+        "unit must not be carried to a centre: where the market sends return kits by mail "
+        "(`return_by_mail`), one can be ordered for it.",
+    )
+    price_paid = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="What the customer paid for the unit, in the market's refund currency, as on the "
+        "receipt: asked where the market offers a refund, which is at least the price paid. A price "
+        "above the market's refund amount is confirmed by an agent from the proof of purchase.",
     )
     # Checked and re-encoded by the service; empty files are refused there as invalid_upload.
     proof_of_purchase = serializers.FileField(
@@ -144,6 +163,22 @@ class FulfilmentSerializer(serializers.Serializer):
     )
 
 
+class ReturnKitSerializer(serializers.Serializer):
+    """The return kit ordered for the claim: a fire-safe bag and a box for posting the unit back."""
+
+    status = serializers.ChoiceField(
+        choices=["ordered", "shipped", "returned"],
+        help_text="`ordered` until the kit provider sends it, `shipped` on its way to the customer, "
+        "`returned` once a certified centre confirmed the unit.",
+    )
+    tracking_number = serializers.CharField(
+        allow_null=True, help_text="The kit parcel's tracking number, once shipped."
+    )
+    ordered_at = serializers.DateTimeField(help_text="When the kit was ordered.")
+    shipped_at = serializers.DateTimeField(allow_null=True, help_text="When the kit provider sent it.")
+    returned_at = serializers.DateTimeField(allow_null=True, help_text="When the centre received the unit.")
+
+
 class TermsSerializer(serializers.Serializer):
     """What the claim was approved on; its remedy is issued on these, whatever a market rule says later."""
 
@@ -187,6 +222,9 @@ class ClaimSerializer(serializers.ModelSerializer):
     terms = TermsSerializer(
         allow_null=True, read_only=True, help_text="What the claim was approved on: null until approved."
     )
+    return_kit = serializers.SerializerMethodField(
+        help_text="The return kit ordered by mail: null when none was ordered."
+    )
 
     class Meta:
         model = Claim
@@ -204,6 +242,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "disposal",
             "fulfilment",
             "terms",
+            "return_kit",
         ]
         extra_kwargs = {
             "reference": {"help_text": "The claim's reference, e.g. RC-7K3F9QX2."},
@@ -226,6 +265,11 @@ class ClaimSerializer(serializers.ModelSerializer):
     @extend_schema_field(FulfilmentSerializer(allow_null=True))
     def get_fulfilment(self, claim: Claim) -> dict | None:
         return claim_fulfilment(claim=claim)
+
+    @extend_schema_field(ReturnKitSerializer(allow_null=True))
+    def get_return_kit(self, claim: Claim) -> dict | None:
+        kit = claim_return_kit(claim=claim)
+        return ReturnKitSerializer(kit).data if kit is not None else None
 
 
 class ClaimCreatedSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, cast
 
 from django.conf import settings
@@ -51,6 +52,7 @@ from .models import (
     ClaimFlag,
     ClaimStatus,
     ReplyTemplate,
+    UnitCondition,
     document_storage,
     hash_token,
     new_document_name,
@@ -299,7 +301,7 @@ def _accept_terms(claim: Claim, rule: MarketRule | None) -> list[str]:
     if claim.remedy == Remedy.GIFT_CARD:
         claim.terms_amount, claim.terms_currency = rule.gift_card_amount, rule.gift_card_currency
     elif claim.remedy == Remedy.REFUND:
-        claim.terms_amount, claim.terms_currency = rule.refund_amount, rule.refund_currency
+        claim.terms_amount, claim.terms_currency = refund_amount_due(claim, rule), rule.refund_currency
     else:
         claim.terms_replacement_model = rule.replacement_model or claim.model
     claim.terms_accepted_at = timezone.now()
@@ -310,6 +312,59 @@ def _accept_terms(claim: Claim, rule: MarketRule | None) -> list[str]:
         "terms_replacement_model",
         "terms_accepted_at",
     ]
+
+
+def refund_price_to_confirm(claim: Claim, rule: MarketRule) -> bool:
+    """A refund claim whose stated price paid is above the market's refund amount, not yet confirmed by
+    an agent from the receipt: the refund must not be paid below the price, nor on an unchecked one."""
+    return (
+        claim.remedy == Remedy.REFUND
+        and claim.price_paid_confirmed is None
+        and claim.price_paid is not None
+        and rule.refund_amount is not None
+        and claim.price_paid > rule.refund_amount
+    )
+
+
+def refund_amount_due(claim: Claim, rule: MarketRule) -> Decimal:
+    """A refund is at least the price paid (GPSR Art. 37): the larger of the market's refund amount and
+    the price an agent confirmed; ``price_not_confirmed`` while a higher price stated is unconfirmed."""
+    if refund_price_to_confirm(claim, rule):
+        raise Conflict(
+            "price_not_confirmed",
+            _(
+                "The customer states a price paid of %(price)s %(currency)s, above the refund of "
+                "%(amount)s %(currency)s: confirm the price from the receipt before approving."
+            )
+            % {
+                "price": f"{claim.price_paid:.2f}",
+                "amount": f"{rule.refund_amount:.2f}",
+                "currency": rule.refund_currency,
+            },
+        )
+    amount = cast(Decimal, rule.refund_amount)
+    confirmed = claim.price_paid_confirmed
+    return max(amount, confirmed) if confirmed is not None else amount
+
+
+def claim_price_confirm(*, claim: Claim, agent_id: str, price: Decimal) -> Claim:
+    """An agent read the price paid on the receipt: the refund is at least this much. The caller holds
+    the claim's row lock inside a transaction."""
+    if price < 0:
+        raise _validation_error("price_paid_confirmed", _("A price cannot be negative."))
+    if claim.price_paid_confirmed == price:
+        return claim
+    claim.price_paid_confirmed = price
+    Claim.objects.filter(pk=claim.pk).update(price_paid_confirmed=price, updated_at=timezone.now())
+    ClaimEvent.objects.create(
+        claim=claim,
+        kind=ClaimEvent.Kind.NOTE,
+        actor_kind=Actor.AGENT,
+        actor_id=agent_id,
+        note=f"Price paid confirmed from the receipt: {price}.",
+        public=False,
+    )
+    return claim
 
 
 def _approve_locked(
@@ -543,10 +598,12 @@ def claim_decide(
     decision: str,
     message: AgentWords = AgentWords(),
     note: str = "",
+    price_paid_confirmed: Decimal | None = None,
 ) -> Claim:
     """An agent's decision in the review workspace. ``note`` is for agents only; ``message`` reaches
-    the customer: a rejection's reason, or else a message e-mailed and shown on the timeline. Refused
-    while another agent holds the claim."""
+    the customer: a rejection's reason, or else a message e-mailed and shown on the timeline.
+    ``price_paid_confirmed``: the price the agent read on the receipt, recorded first (a refund is at
+    least the price paid). Refused while another agent holds the claim."""
     if claim.held_by_other(agent):
         raise Conflict(
             "claim_held",
@@ -559,6 +616,10 @@ def claim_decide(
         )
     agent_id = str(agent.pk)
     with transaction.atomic():
+        if price_paid_confirmed is not None:
+            claim = claim_price_confirm(
+                claim=claim_lock(claim_id=claim.pk), agent_id=agent_id, price=price_paid_confirmed
+            )
         if decision == Decision.APPROVE:
             claim = claim_approve(claim=claim, agent_id=agent_id, note=note)
         elif decision == Decision.REJECT:
@@ -645,6 +706,8 @@ class ClaimSubmission:
     phone: str = ""
     address_line2: str = ""
     region: str = ""
+    unit_condition: str = UnitCondition.INTACT
+    price_paid: Decimal | None = None
     proof_of_purchase: UploadedFile | None = None
     product_photo: UploadedFile | None = None
     language: str = "en"
@@ -918,6 +981,15 @@ def _claim_insert(prepared: PreparedClaim) -> Claim:
                     document.claim, document.pk = claim, None  # None: an earlier attempt rolled back
                 ClaimDocument.objects.bulk_create(documents)
                 flagged = _flag_findings(claim, fraud.findings_for(claim, documents))
+                if refund_price_to_confirm(claim, decision.market_rule):
+                    rule = decision.market_rule
+                    claim_flag(
+                        claim=claim,
+                        reason=ClaimFlag.Reason.PRICE_TO_CONFIRM,
+                        detail=f"States {claim.price_paid:.2f} {rule.refund_currency} paid; the refund is "
+                        f"{rule.refund_amount:.2f} {rule.refund_currency}. Confirm the price from the receipt.",
+                    )
+                    flagged = True
                 if decision.serial_recalled and not flagged:
                     _approve_locked(
                         claim,
@@ -977,6 +1049,8 @@ def _new_claim(
         city=submission.city.strip(),
         postal_code=submission.postal_code.strip().upper(),
         region=submission.region,
+        unit_condition=submission.unit_condition,
+        price_paid=submission.price_paid,
         language=submission.language,
         access_token_hash=hash_token(token),
         review_since=timezone.now(),  # a claim starts in review; approval at intake moves it on

@@ -44,7 +44,14 @@ from .forms import (
     show_application_error,
 )
 from .models import TRANSITIONS, Claim, ClaimStatus
-from .selectors import claim_disposal_status, claim_fulfilment, claim_public_events, typical_review_days
+from .selectors import (
+    claim_disposal_status,
+    claim_fulfilment,
+    claim_public_events,
+    claim_return_kit,
+    claim_return_kit_offered,
+    typical_review_days,
+)
 from .services import (
     ClaimSubmission,
     claim_cancel,
@@ -231,8 +238,11 @@ def claim_create(request: HttpRequest) -> HttpResponse:
     market = _chosen_market(data)
     remedies = market["remedies"] if market else None
     country = market["rule"].country if market else ""
+    refund_currency = market["rule"].refund_currency if market and market["rule"].offers_refund else ""
     if request.method == "POST":
-        form = ClaimForm(request.POST, request.FILES, remedies=remedies, country=country)
+        form = ClaimForm(
+            request.POST, request.FILES, remedies=remedies, country=country, refund_currency=refund_currency
+        )
         wait = _over_rate(request, form, scope="claims")
         if wait is not None:
             status = 429
@@ -259,7 +269,7 @@ def claim_create(request: HttpRequest) -> HttpResponse:
         initial = {name: request.GET[name] for name in PREFILL_FIELDS if name in request.GET}
         if remedies is not None and len(remedies) == 1:
             initial["remedy"] = remedies[0][0]
-        form = ClaimForm(initial=initial, remedies=remedies, country=country)
+        form = ClaimForm(initial=initial, remedies=remedies, country=country, refund_currency=refund_currency)
     context = {
         "form": form,
         "market": market,
@@ -331,6 +341,8 @@ def _status_context(claim: Claim, *, link: str = "", token: str = "", confirm_ca
         voucher=_voucher_data_url(claim)
         if disposal["status"] == "pending" and context.get("centres")
         else None,
+        return_kit=claim_return_kit(claim=claim),
+        return_kit_offered=disposal["status"] == "pending" and claim_return_kit_offered(claim=claim),
         can_cancel=ClaimStatus.CANCELLED in TRANSITIONS[claim.status],
         confirm_cancel=confirm_cancel,
         review_days=typical_review_days() if claim.status == ClaimStatus.NEEDS_REVIEW else None,
@@ -359,12 +371,13 @@ def claim_status(request: HttpRequest) -> HttpResponse:
     link = request.POST.get("link", "")
     # "Cancel my claim" asks first; only the confirmation's own button cancels.
     cancelling = request.POST.get("cancel") == "confirmed"
+    ordering_kit = request.POST.get("return_kit") == "order"
     confirm_cancel = request.POST.get("cancel") == "ask"
     form: StatusForm | PageMessages = StatusForm(request.POST) if request.method == "POST" else StatusForm()
     if link:
         form = PageMessages()
     if request.method == "POST":
-        wait = _over_rate(request, form, scope="claims" if cancelling else "public")
+        wait = _over_rate(request, form, scope="claims" if cancelling or ordering_kit else "public")
         if wait is not None:
             status = 429
         elif link:
@@ -399,6 +412,15 @@ def claim_status(request: HttpRequest) -> HttpResponse:
                     _("This claim can no longer be cancelled: its status is “%(status)s”.")
                     % {"status": STATUS_LABELS.get(claim.status, claim.status)},
                 )
+                status = status_for(error)
+        if claim is not None and ordering_kit:
+            try:
+                extensions.return_kit_order.ask(claim)
+                notice = _("Your return kit is ordered. We post it to the address on your claim.")
+            except ApplicationError as error:
+                if error.code != "return_kit_not_offered":
+                    raise
+                form.add_error(None, error.detail)
                 status = status_for(error)
     else:
         form = StatusForm(initial={"reference": request.GET.get("reference", "")})

@@ -2,6 +2,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from claims.apis import CLAIM_EXAMPLE_BODY, REFERENCE, ClaimTokenApi, claim_for_request
+from claims.apis import CLAIM_NOT_FOUND as CLAIM_NOT_FOUND_FOR_TOKEN
+from claims.serializers import ClaimSerializer
 from core.api import ANY_BODY, NOT_AUTHENTICATED, NOT_FOUND, VALIDATION_ERROR, ErrorCode, error_responses
 from core.pagination import PAGE_ERRORS
 from recalls.apis import INVALID_SERIAL
@@ -15,7 +18,7 @@ from .serializers import (
     FacilityQuerySerializer,
     FacilitySerializer,
 )
-from .services import disposal_confirm
+from .services import disposal_confirm, return_kit_order
 
 FACILITY_TOKEN_REFUSED = NOT_AUTHENTICATED.because(
     "No `Authorization: Token <facility token>` header, or a token that is no facility's.",
@@ -236,3 +239,60 @@ class FacilityListApi(generics.ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+RETURN_KIT_NOT_OFFERED = ErrorCode(
+    "return_kit_not_offered",
+    409,
+    "The claim's market sends no return kits (`return_by_mail`), or a certified centre lies within "
+    "`RETURN_KIT_RADIUS_KM` of the customer's city and the unit is intact, or the claim is not one a kit "
+    "is sent for (in review, rejected, cancelled, or its unit handed in already).",
+    "No return kit is offered for this claim: take the unit to a certified recycling centre near you.",
+)
+RETURN_KIT_ORDERED_EXAMPLE = {
+    **CLAIM_EXAMPLE_BODY,
+    "return_kit": {
+        "status": "ordered",
+        "tracking_number": None,
+        "ordered_at": "2026-01-12T09:35:00Z",
+        "shipped_at": None,
+        "returned_at": None,
+    },
+}
+
+
+class ReturnKitApi(ClaimTokenApi):
+    """The customer orders a return kit to post the unit back in."""
+
+    throttle_scope = "claims"
+
+    @extend_schema(
+        operation_id="claim_return_kit_order",
+        request=None,
+        parameters=[REFERENCE],
+        responses={
+            201: ClaimSerializer,
+            200: ClaimSerializer,
+            **error_responses(CLAIM_NOT_FOUND_FOR_TOKEN, RETURN_KIT_NOT_OFFERED),
+        },
+        summary="Order a return kit by mail",
+        description=(
+            "Where the claim's market sends return kits by mail (`return_by_mail`) and either no certified "
+            "recycling centre lies within `RETURN_KIT_RADIUS_KM` (50 km by default) of the customer's city "
+            "or the unit is damaged or swollen, the kit provider sends a fire-safe bag and a box labelled "
+            "for ground transport of a damaged lithium-ion battery (UN3480), with a return label to a "
+            "certified centre. 201 with the claim and its `return_kit`; 200 with the same kit when one was "
+            "ordered already. The centre confirms the unit as any other, which marks the kit `returned`."
+        ),
+        examples=[
+            OpenApiExample(
+                "Ordered", value=RETURN_KIT_ORDERED_EXAMPLE, response_only=True, status_codes=[201, 200]
+            )
+        ],
+    )
+    def post(self, request, reference: str):
+        claim = claim_for_request(request, reference)
+        _kit, created = return_kit_order(claim=claim)
+        return Response(
+            ClaimSerializer(claim).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )

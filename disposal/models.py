@@ -111,3 +111,43 @@ class DisposalConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim} at {self.facility}"
+
+
+class ReturnKit(models.Model):
+    """A return kit ordered for a claim from the kit provider: a fire-safe bag and a box labelled for
+    ground transport of a damaged lithium-ion battery (UN3480), with a return label to a certified
+    centre. One per claim; the centre's confirmation of the unit marks it returned."""
+
+    class Status(models.TextChoices):
+        ORDERED = "ordered", _("Ordered")
+        SHIPPED = "shipped", _("Shipped")
+        RETURNED = "returned", _("Returned")
+
+    class Reason(models.TextChoices):
+        NO_CENTRE_NEAR = "no_centre_near", "No certified centre near the customer"
+        DAMAGED = "damaged", "The unit is damaged"
+        SWOLLEN = "swollen", "The unit is swollen"
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="return_kit")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ORDERED)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    return_to = models.ForeignKey(
+        RecyclingFacility,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="return_kits",
+        help_text="The certified centre on the return label; empty: the kit provider's own return address.",
+    )
+    tracking_number = models.CharField(max_length=100, blank=True)
+    carrier = models.CharField(max_length=60, blank=True)
+    ordered_at = models.DateTimeField(default=timezone.now)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-ordered_at", "-pk"]
+        indexes = [models.Index(fields=["status", "shipped_at"], name="return_kit_by_status")]
+
+    def __str__(self) -> str:
+        return f"Return kit for {self.claim}"

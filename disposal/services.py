@@ -7,6 +7,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,12 +18,21 @@ from claims.outbox import claim_email_owe
 from claims.references import normalise_reference
 from claims.services import claim_flag, claim_lock, claim_transition
 from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Refused
+from core.models import OutboxMessage
+from core.outbox import PermanentDeliveryError, outbox_put, webhook_post
 from core.recovery import log_event
 from recalls.countries import is_country, normalise_country
 from recalls.selectors import batch_covering_serial
 from recalls.services import serial_require
 
-from .models import DisposalConfirmation, FacilityCertification, RecyclingFacility, hash_facility_token
+from .models import (
+    DisposalConfirmation,
+    FacilityCertification,
+    RecyclingFacility,
+    ReturnKit,
+    hash_facility_token,
+)
+from .selectors import nearest_centres, return_kit_reason, return_kit_summary
 
 logger = logging.getLogger(__name__)
 
@@ -197,6 +207,10 @@ def disposal_confirm(
             note_params={"facility": facility.name},
         )
         claim_email_owe(claim_id=claim.pk, template="disposal_confirmed")
+        # A kit sent for this unit has done its job, whichever centre the unit reached.
+        ReturnKit.objects.filter(claim=claim).exclude(status=ReturnKit.Status.RETURNED).update(
+            status=ReturnKit.Status.RETURNED, returned_at=confirmation.received_at
+        )
         # The claim knows its unit is gone, whatever its status: an approval later need not wait.
         claim.disposal_confirmed_at = confirmation.received_at
         Claim.objects.filter(pk=claim.pk).update(disposal_confirmed_at=claim.disposal_confirmed_at)
@@ -258,3 +272,130 @@ def _check_observed_serial(claim: Claim, observed: str) -> bool:
     claim.serial_recalled = True
     claim.save(update_fields=["serial_recalled"])
     return False
+
+
+# --- Return kits by mail ------------------------------------------------------------------------
+
+# What the kit provider packs for every order: dangerous units travel one per package, by ground only.
+RETURN_KIT_CONTENTS = [
+    "fire-safe bag",
+    "box marked for ground transport of a damaged lithium-ion battery (UN3480)",
+    "prepaid return label to a certified recycling centre",
+]
+
+
+def shipping_address(claim: Claim) -> str:
+    lines = [claim.address_line1, claim.address_line2, f"{claim.postal_code} {claim.city}", claim.region]
+    return "\n".join(line for line in lines if line)
+
+
+def return_kit_order(*, claim: Claim) -> tuple[ReturnKit, bool]:
+    """Order a return kit for the claim from the kit provider, once: the kit ordered already is
+    returned as it is (with False). ``return_kit_not_offered`` where the claim's market sends no kits,
+    a centre is near and the unit is intact, or the claim is not (or no longer) one a kit is sent for."""
+    with transaction.atomic():
+        claim = claim_lock(claim_id=claim.pk)
+        existing = ReturnKit.objects.filter(claim=claim).first()
+        if existing is not None:
+            return existing, False
+        reason = return_kit_reason(claim)
+        if reason is None:
+            raise Conflict(
+                "return_kit_not_offered",
+                _(
+                    "No return kit is offered for this claim: take the unit to a certified recycling "
+                    "centre near you."
+                ),
+            )
+        centres = nearest_centres(claim.country, claim.city).centres
+        kit = ReturnKit.objects.create(claim=claim, reason=reason, return_to=centres[0] if centres else None)
+        ClaimEvent.objects.create(
+            claim=claim,
+            kind=ClaimEvent.Kind.NOTE,
+            actor_kind=ClaimEvent.Actor.CUSTOMER,
+            note=gettext_noop("Return kit ordered: a fire-safe bag and a box to post the unit back in."),
+            note_params={},
+        )
+        if settings.RETURN_KIT_WEBHOOK_URL:
+            outbox_put(topic=OutboxMessage.Topic.RETURN_KIT_ORDERED, payload=return_kit_payload(kit))
+    log_event(logger, "return_kit.ordered", claim=claim.reference, reason=reason)
+    return kit, True
+
+
+def return_kit_payload(kit: ReturnKit) -> dict:
+    """The kit provider's order: what to pack, where to send it, where the label returns it to."""
+    claim, centre = kit.claim, kit.return_to
+    return {
+        "claim_reference": claim.reference,
+        "contents": RETURN_KIT_CONTENTS,
+        "un_number": "UN3480",
+        "ship_to": {
+            "name": claim.customer_name,
+            "address": shipping_address(claim),
+            "country": claim.country,
+        },
+        "return_to": {"name": centre.name, "address": centre.address, "country": centre.country}
+        if centre is not None
+        else None,
+        "ordered_at": kit.ordered_at.isoformat(),
+    }
+
+
+def return_kit_mark_shipped(*, reference: str, tracking_number: str, carrier: str = "") -> ReturnKit:
+    """The kit provider sent the kit: record its tracking number (the same one again changes nothing)."""
+    tracking_number = tracking_number.strip()
+    if not tracking_number:
+        raise ApplicationError(
+            "validation_error",
+            _("A tracking number is needed."),
+            fields={"tracking_number": [_("Required.")]},
+        )
+    with transaction.atomic():
+        kit = (
+            ReturnKit.objects.select_for_update()
+            .select_related("claim")
+            .filter(claim__reference=normalise_reference(reference))
+            .first()
+        )
+        if kit is None:
+            raise NotFound("not_found", _("No return kit for %(reference)s.") % {"reference": reference})
+        if kit.tracking_number:
+            if kit.tracking_number != tracking_number:
+                raise Conflict(
+                    "already_shipped",
+                    _("%(reference)s shipped already with %(tracking)s.")
+                    % {"reference": kit.claim.reference, "tracking": kit.tracking_number},
+                )
+            return kit
+        kit.tracking_number, kit.carrier = tracking_number, carrier.strip()
+        kit.shipped_at = timezone.now()
+        fields = ["tracking_number", "carrier", "shipped_at"]
+        if kit.status == ReturnKit.Status.ORDERED:  # a unit that arrived first stays returned
+            kit.status = ReturnKit.Status.SHIPPED
+            fields.append("status")
+        kit.save(update_fields=fields)
+        ClaimEvent.objects.create(
+            claim=kit.claim,
+            kind=ClaimEvent.Kind.NOTE,
+            actor_kind=ClaimEvent.Actor.SYSTEM,
+            note=gettext_noop("Return kit sent, tracking number %(tracking)s."),
+            note_params={"tracking": tracking_number},
+        )
+    log_event(logger, "return_kit.shipped", claim=kit.claim.reference, tracking=tracking_number)
+    return kit
+
+
+def return_kit_webhook_deliver(message: OutboxMessage) -> int:
+    """The kit provider hears of each kit ordered, by an HMAC-signed webhook."""
+    if not settings.RETURN_KIT_WEBHOOK_URL:
+        raise PermanentDeliveryError("RETURN_KIT_WEBHOOK_URL is not set.")
+    return webhook_post(
+        message, url=settings.RETURN_KIT_WEBHOOK_URL, secret=settings.RETURN_KIT_WEBHOOK_SECRET
+    )
+
+
+def return_kit_order_summary(claim: Claim) -> tuple[dict, bool]:
+    """``return_kit_order`` as claims asks for it (its pages): the kit's summary, and whether it was
+    ordered just now."""
+    kit, created = return_kit_order(claim=claim)
+    return return_kit_summary(kit), created

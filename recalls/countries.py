@@ -71,6 +71,21 @@ MARKET_TIME_ZONES = {
 }
 
 
+# The EU's 27 members and the EEA's three others (Iceland, Liechtenstein, Norway): the markets where the
+# General Product Safety Regulation applies (GPSR Art. 37: a recall offers at least two remedies).
+EU_EEA_COUNTRIES = frozenset(
+    {
+        *("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU"),
+        *("IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"),
+        *("IS", "LI", "NO"),
+    }
+)
+
+
+def is_eu_eea(country: str) -> bool:
+    return normalise_country(country) in EU_EEA_COUNTRIES
+
+
 def market_time_zone(country: str) -> datetime.tzinfo:
     """The zone the market's customers read times in; UTC for a country without one here."""
     zone = MARKET_TIME_ZONES.get(normalise_country(country))

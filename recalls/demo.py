@@ -7,8 +7,8 @@ numbers the reports do not give are made up for the demo and labelled as such.
 import datetime
 import io
 
-from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, SerialRange
-from .services import serials_import
+from .models import BatchMarket, ProductModel, Recall, RecalledBatch, SerialRange
+from .services import market_rule_save, serials_import
 
 SERIAL_FORMAT = r"[0-9A-HJ-NP-Z]{16}"
 # Per language, as customers read it (recalls/translation.py).
@@ -61,7 +61,8 @@ DE = {
     "refund_currency": "EUR",
     "disposal_before_remedy": True,
 }
-JP = {"country": "JP", "offers_replacement": True}
+# The Japanese recall posted customers a prepaid envelope and a fire-safe bag: kits by mail.
+JP = {"country": "JP", "offers_replacement": True, "return_by_mail": True}
 
 # code, title per language, announced, market rules, batches: (model, name, markets, prefix, start, end, made)
 RECALLS = [
@@ -136,10 +137,8 @@ def load() -> str:
             },
         )
         for rule in rules:
-            MarketRule.objects.update_or_create(
-                recall=recall,
-                country=rule["country"],
-                defaults={k: v for k, v in rule.items() if k != "country"},
+            market_rule_save(
+                recall=recall, country=rule["country"], **{k: v for k, v in rule.items() if k != "country"}
             )
         for number, name, markets, prefix, start, end, (year, month) in batches:
             recall.models.add(models[number])

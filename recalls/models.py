@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .countries import is_country
+from .countries import country_label, is_country, is_eu_eea
 from .serials import MAX_SERIAL_LENGTH
 
 
@@ -132,6 +132,17 @@ class MarketRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recall.code} / {self.country}"
+
+    def clean(self) -> None:
+        # GPSR Art. 37: in the EU and the EEA a recall offers the consumer at least two remedies.
+        if is_eu_eea(self.country) and len(self.remedies) < 2:
+            raise ValidationError(
+                _(
+                    "In %(country)s (EU/EEA) a recall must offer at least two remedies among replacement, "
+                    "gift card and refund (GPSR Art. 37)."
+                )
+                % {"country": country_label(self.country)}
+            )
 
     @property
     def remedies(self) -> list[str]:

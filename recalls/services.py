@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -384,3 +385,26 @@ def serials_import(
         RecalledBatch.objects.filter(pk=batch.pk).update(listed_serials=F("listed_serials") + report.imported)
     report.seconds = time.monotonic() - started
     return report
+
+
+def market_rule_save(*, recall: Recall, country: str, **values) -> MarketRule:
+    """Create or change what ``recall`` offers in ``country``, refused (``validation_error``) where the
+    model's own validation refuses it: an EU/EEA market with fewer than two remedies (GPSR Art. 37),
+    a gift card without a value, a refund without an amount."""
+    country = normalise_country(country)
+    rule = MarketRule.objects.filter(recall=recall, country=country).first() or MarketRule(
+        recall=recall, country=country
+    )
+    for name, value in values.items():
+        setattr(rule, name, value)
+    try:
+        rule.full_clean()
+    except ValidationError as exc:
+        messages = exc.message_dict
+        raise ApplicationError(
+            "validation_error",
+            " ".join(m for ms in messages.values() for m in ms),
+            fields={("non_field_errors" if k == NON_FIELD_ERRORS else k): ms for k, ms in messages.items()},
+        ) from None
+    rule.save()
+    return rule

@@ -6,6 +6,7 @@ import pytest
 CLAIM = "/api/v1/claims/{reference}/"
 CANCEL = "/api/v1/claims/{reference}/cancel/"
 VOUCHER = "/api/v1/claims/{reference}/voucher.png"
+RETURN_KIT = "/api/v1/claims/{reference}/return-kit/"
 DISPOSALS = "/api/partner/v1/disposals/"
 
 
@@ -35,7 +36,9 @@ def test_the_customers_token_is_a_bearer_scheme_that_opens_its_claim(schema):
     assert "access_token" in scheme["description"] and "404" in scheme["description"]
 
 
-@pytest.mark.parametrize(("path", "method"), [(CLAIM, "get"), (CANCEL, "post"), (VOUCHER, "get")])
+@pytest.mark.parametrize(
+    ("path", "method"), [(CLAIM, "get"), (CANCEL, "post"), (VOUCHER, "get"), (RETURN_KIT, "post")]
+)
 def test_the_claims_own_operations_require_its_token(schema, path, method):
     operation = schema["paths"][path][method]
     assert operation["security"] == [{"ClaimAccessToken": []}]
@@ -134,6 +137,7 @@ ERRORS = {
     ("get", CLAIM): {**ANY, 404: {"not_found"}},
     ("post", CANCEL): {**ANY, 404: {"not_found"}, 409: {"invalid_transition"}},
     ("get", VOUCHER): {**ANY, 404: {"not_found"}},
+    ("post", RETURN_KIT): {**ANY, 404: {"not_found"}, 409: {"return_kit_not_offered"}},
     ("get", "/api/v1/facilities/"): {**ANY, **PAGE},
     ("get", DISPOSALS): {**ANY, **PAGE, 401: {"not_authenticated"}},
     ("post", DISPOSALS): {
@@ -239,6 +243,7 @@ OPERATION_IDS = {
     ("get", CLAIM): "claim_retrieve",
     ("post", CANCEL): "claim_cancel",
     ("get", VOUCHER): "claim_voucher",
+    ("post", RETURN_KIT): "claim_return_kit_order",
     ("get", "/api/v1/facilities/"): "facilities_list",
     ("get", DISPOSALS): "partner_disposals_list",
     ("post", DISPOSALS): "partner_disposal_confirm",
@@ -255,6 +260,7 @@ def test_a_new_claim_links_to_the_operations_its_reference_and_token_open(schema
         "claim_retrieve",
         "claim_cancel",
         "claim_voucher",
+        "claim_return_kit_order",
     }
     for link in links.values():
         assert link["parameters"] == {

@@ -55,6 +55,9 @@ def test_the_disposal_app_fills_the_slots_claims_leaves_for_it():
     assert extensions.received_email_sections.providers() == [
         "disposal.selectors.nearest_facilities_email_section"
     ]
+    assert extensions.return_kit_summary.providers() == ["disposal.selectors.return_kit_for_claim"]
+    assert extensions.return_kit_offered.providers() == ["disposal.selectors.return_kit_offered"]
+    assert extensions.return_kit_order.providers() == ["disposal.services.return_kit_order_summary"]
 
 
 def test_each_role_grant_names_a_permission_that_exists(db):
@@ -82,6 +85,7 @@ def test_every_outbox_topic_has_its_delivery():
         OutboxMessage.Topic.GIFT_CARD_ISSUED: "fulfilment.services.gift_card_webhook_deliver",
         OutboxMessage.Topic.NOTICE_SMS: "outreach.services.sms_webhook_deliver",
         OutboxMessage.Topic.STAFF_EMAIL: "incidents.notifications.staff_email_deliver",
+        OutboxMessage.Topic.RETURN_KIT_ORDERED: "disposal.services.return_kit_webhook_deliver",
     }
 
 

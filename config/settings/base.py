@@ -329,6 +329,17 @@ NOTICE_SEND_BATCH = env.int("NOTICE_SEND_BATCH", default=500)
 NOTICE_SEND_LEASE_SECONDS = env.int("NOTICE_SEND_LEASE_SECONDS", default=300)
 SMS_WEBHOOK_SECRET = env.str("SMS_WEBHOOK_SECRET", default="")
 
+# --- Return kits ----------------------------------------------------------------------------------
+# Where a market sends return kits by mail, a customer with no certified centre within this many
+# kilometres of their city (or with a damaged or swollen unit) may order one. The kit provider hears of
+# each order by an HMAC-signed webhook (the outbox) and takes the CSV of open orders
+# (``return_kits_export``); its tracking numbers come back as CSV (``return_kits_import_tracking``).
+RETURN_KIT_RADIUS_KM = env.float("RETURN_KIT_RADIUS_KM", default=50.0)
+RETURN_KIT_WEBHOOK_URL = env.str("RETURN_KIT_WEBHOOK_URL", default="")
+RETURN_KIT_WEBHOOK_SECRET = env.str("RETURN_KIT_WEBHOOK_SECRET", default="")
+# A kit shipped this many days ago whose unit has not arrived is shown to agents.
+RETURN_KIT_OVERDUE_DAYS = env.int("RETURN_KIT_OVERDUE_DAYS", default=21)
+
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -268,8 +268,9 @@ def test_a_facility_at_the_edge_of_the_map_is_taken_as_given(latitude, longitude
 def test_a_confirmation_costs_a_known_number_of_queries(centre, claim_for, django_assert_num_queries):
     claim = claim_for(status=ClaimStatus.APPROVED)
     # the claim with its model, its lock, the existing record with its centre, the certification,
-    # the insert and its savepoints, the event, the claim's update, the e-mail owed, the status change
-    with django_assert_num_queries(12):
+    # the insert and its savepoints, the event, the claim's update, the e-mail owed, the return kit
+    # marked returned, the status change
+    with django_assert_num_queries(13):
         confirm(centre, claim)
 
 
