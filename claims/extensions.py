@@ -62,3 +62,7 @@ class NearestCentres:
 nearest_centres: Registry[Callable[[str, str], NearestCentres]] = Registry(
     "claims.nearest_centres", single=True
 )
+
+# A customer asked for their status links (``status_links_request``): told the recalls of the address's
+# claims and the channel (``Channel``), for the regulator's count of consumers who contacted the programme.
+status_links_requested: Registry[Callable[[list[int], str], None]] = Registry("claims.status_links_requested")
