@@ -267,3 +267,27 @@ def test_command_errors(programme, args, message):
     with pytest.raises(CommandError, match=None) as error:
         run(*args)
     assert message in str(error.value)
+
+
+# --- Incidents in the per-recall report ------------------------------------------------------------
+
+
+def test_the_recall_report_counts_incidents_and_injuries_before_and_after_the_announcement(programme):
+    from reports.selectors import recall_report_rows
+
+    rows = {row.market: row for row in recall_report_rows(recall_code="R-M")}
+    us = rows["US"]
+    # Every incident is reported in the US: before 07-15 two (one injured), on and after three (one).
+    assert (us.incidents_before, us.incidents_after, us.injuries_before, us.injuries_after) == (2, 3, 1, 1)
+    total = rows["TOTAL"]
+    assert (total.incidents_before, total.incidents_after, total.injuries_before, total.injuries_after) == (
+        2,
+        3,
+        1,
+        1,
+    )
+    assert rows["DE"].incidents_before == rows["DE"].incidents_after == 0
+    out = io.StringIO()
+    call_command("recall_report", "--recall", "R-M", stdout=out)
+    table = out.getvalue()
+    assert "Incidents and injuries, before and after the recall's announcement" in table
