@@ -65,7 +65,9 @@ def test_a_bad_month_or_recall_is_not_found(client, staff_roles, programme):
 def test_agents_cannot_see_or_lock_the_report_nor_enter_stock(client, staff_roles, programme):
     client.force_login(staff("al", SUPPORT_AGENT))
     assert client.get(MONTHLY, {"month": "2026-08"}).status_code == 403
-    assert client.get(reverse("admin:reports_recallreport_monthly_pdf"), {"month": "2026-08"}).status_code == 403
+    assert (
+        client.get(reverse("admin:reports_recallreport_monthly_pdf"), {"month": "2026-08"}).status_code == 403
+    )
     assert client.post(LOCK, {"recall": "R-M", "month": "2026-08"}).status_code == 403
     assert client.get(STOCK_LIST).status_code == 403
     assert client.post(STOCK_ADD, {}).status_code == 403
@@ -91,4 +93,4 @@ def test_supervisors_enter_stock_counts_per_recall_month_and_level(client, staff
     change = client.get(reverse("admin:reports_stockcount_change", args=[count.pk])).content.decode()
     assert 'value="2026-08"' in change
     html = client.get(MONTHLY, {"month": "2026-08", "recall": "R-M"}).content.decode()
-    assert "<td>Retailers</td><td class=\"num\">80</td><td class=\"num\">80</td>" in html
+    assert '<td>Retailers</td><td class="num">80</td><td class="num">80</td>' in html

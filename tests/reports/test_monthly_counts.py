@@ -30,7 +30,10 @@ def _fresh():
 
 def test_claims_record_their_channel(api, client, us_recall):
     assert api.post("/api/v1/claims/", claim_payload(), format="json").status_code == 201
-    assert client.post("/claim/", claim_data(serial="AH23060000000043", email="bo@example.com")).status_code == 302
+    assert (
+        client.post("/claim/", claim_data(serial="AH23060000000043", email="bo@example.com")).status_code
+        == 302
+    )
     assert sorted(Claim.objects.values_list("email", "channel")) == [
         ("bo@example.com", "web"),
         ("jane@example.com", "api"),
@@ -45,7 +48,9 @@ def test_status_link_requests_are_counted_per_recall_and_channel(api, client, us
     assert api.post("/api/v1/status-links/", {"email": "ann@example.com"}, format="json").status_code == 202
     assert client.post("/status/links/", {"email": "ANN@example.com"}).status_code == 200
     # An address without claims is not a customer of any recall: nothing to count.
-    assert api.post("/api/v1/status-links/", {"email": "nobody@example.com"}, format="json").status_code == 202
+    assert (
+        api.post("/api/v1/status-links/", {"email": "nobody@example.com"}, format="json").status_code == 202
+    )
     assert sorted(StatusLinkRequest.objects.values_list("recall__code", "channel")) == sorted(
         [(us_recall.code, "api"), (other.code, "api"), (us_recall.code, "web"), (other.code, "web")]
     )
@@ -65,7 +70,9 @@ def test_serial_checks_are_buffered_then_added_to_the_days_tally(api, us_recall)
     assert serial_checks.flush() == 2
     assert serial_checks.flush() == 0
     model_id = us_recall.models.get().pk
-    assert sorted(SerialCheckTally.objects.values_list("day", "model_id", "country", "recall_code", "checks")) == [
+    assert sorted(
+        SerialCheckTally.objects.values_list("day", "model_id", "country", "recall_code", "checks")
+    ) == [
         (datetime.date(2026, 8, 31), model_id, "DE", "", 1),
         (datetime.date(2026, 8, 31), model_id, "US", us_recall.code, 3),
         (datetime.date(2026, 9, 1), model_id, "US", us_recall.code, 1),
