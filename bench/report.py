@@ -47,7 +47,9 @@ def _insert_select(model, expressions: dict[str, str], source: str, params: list
             continue
         columns.append(field.column)
         if field.column in expressions:
-            values.append(expressions[field.column])
+            values.append(expressions[field.column].replace("%", "%%"))  # no placeholders in them
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            values.append("now()")
         elif field.null:
             values.append("NULL")
         else:
@@ -127,7 +129,7 @@ def build(claims: int, disposals: int, incidents: int) -> None:
             "currency": "'USD'",
             "issued_at": one_day_later,
         },
-        "bench_claims WHERE g % 10 < 4 AND g % 20 NOT IN (1, 2) AND g % 10 NOT IN (1, 2)",
+        "bench_claims WHERE g %% 10 < 4 AND g %% 20 NOT IN (1, 2)",
     )
     _insert_select(
         Replacement,
@@ -141,7 +143,7 @@ def build(claims: int, disposals: int, incidents: int) -> None:
             "ordered_at": "created_at",
             "shipped_at": one_day_later,
         },
-        "bench_claims WHERE g % 20 = 1",
+        "bench_claims WHERE g %% 20 = 1",
     )
     _insert_select(
         Refund,
@@ -153,7 +155,7 @@ def build(claims: int, disposals: int, incidents: int) -> None:
             "instructed_at": "created_at",
             "paid_at": one_day_later,
         },
-        "bench_claims WHERE g % 20 = 2",
+        "bench_claims WHERE g %% 20 = 2",
     )
     every = max(1, claims // disposals)
     _insert_select(
@@ -166,7 +168,7 @@ def build(claims: int, disposals: int, incidents: int) -> None:
             "received_at": "created_at",
             "created_at": "created_at + interval '2 days'",
         },
-        f"bench_claims WHERE g % {every} = 0 LIMIT {disposals}",
+        f"bench_claims WHERE g %% {every} = 0 LIMIT {disposals}",
     )
     _insert_select(
         Incident,
@@ -207,7 +209,7 @@ def build(claims: int, disposals: int, incidents: int) -> None:
             "recall_code": "r",
             "checks": "100 + g",
         },
-        "generate_series(0, 364) AS g, (VALUES ('US'), ('DE')) AS cs(c), (VALUES (%s), ('')) AS rs(r)",
+        "generate_series(0, 364) AS g, (VALUES ('US'), ('DE')) AS cs(c), (VALUES (%s)) AS rs(r)",
         [CODE],
     )
     with connection.cursor() as cursor:
@@ -254,6 +256,9 @@ def main() -> None:
     parser.add_argument("--disposals", type=int, default=100_000)
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the data for the next run (which reuses it)"
+    )
     args = parser.parse_args()
     import os
 
@@ -268,9 +273,14 @@ def main() -> None:
 
     if connection.vendor != "postgresql":
         sys.exit("bench/report.py needs PostgreSQL: set DATABASE_URL")
-    clean()
+    from recalls.models import Recall as _Recall
+
+    kept = _Recall.objects.filter(code=CODE).exists() and args.keep
+    if not kept:
+        clean()
     try:
-        build(args.claims, args.disposals, args.incidents)
+        if not kept:
+            build(args.claims, args.disposals, args.incidents)
         june = datetime.date(2025, 6, 1)
         from recalls.models import Recall
 
@@ -299,6 +309,9 @@ def main() -> None:
             data = report()
         total = next(line for line in data.decode().splitlines() if ",Units corrected,Total," in line)
         print(f"\nMonthly report of June 2025, {database_label()}: {len(captured)} queries; {total}")
+        slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:5]
+        for query in slowest:
+            print(f"  {float(query['time']):.3f} s  {query['sql'][:150]}")
         rows = [
             [label, f"{min(timings[name]):.3f}", f"{statistics.median(timings[name]):.3f}"]
             for name, label in (
@@ -311,7 +324,8 @@ def main() -> None:
         ratio = statistics.median(timings["report"]) / statistics.median(timings["floor"])
         print(f"\n  ratio report/floor: {ratio:.1f}   (target: report under 2 s)")
     finally:
-        clean()
+        if not args.keep:
+            clean()
 
 
 if __name__ == "__main__":

@@ -34,13 +34,19 @@ class DailyTally:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[Key] = Counter()
-        self._flusher_pid: int | None = None  # the process whose thread flushes (a fork has none)
+        self._flushing = False  # a thread of this process flushes (a forked child has none yet)
         self._stop = threading.Event()
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = Counter()  # the parent's counts are the parent's to flush
+        self._flushing = False
 
     def add(self, key: Key, n: int = 1) -> None:
         with self._lock:
             self._counts[key] += n
-            if self._flusher_pid != os.getpid():
+            if not self._flushing:
                 self._start()
 
     def pending(self) -> dict[Key, int]:
@@ -52,7 +58,7 @@ class DailyTally:
             self._counts.clear()
 
     def _start(self) -> None:
-        self._flusher_pid = os.getpid()
+        self._flushing = True
         every = settings.SERIAL_CHECK_TALLY_SECONDS
         if every <= 0:
             return  # flushed by whoever calls flush() (tests), and at exit

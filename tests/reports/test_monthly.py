@@ -167,13 +167,17 @@ def test_pdf_one_page_per_recall_with_headings_numbers_and_letters_of_every_lang
 
 
 def test_the_report_takes_the_same_queries_on_two_data_sizes(django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     small = Programme().build()
-    with django_assert_num_queries(15):
+    with CaptureQueriesContext(connection) as first:
         monthly_report_csv(monthly_reports(month=AUGUST, recall_code="R-M"))
+    assert len(first) <= 15
     # Ten times the claims, remedies, disposals, incidents, notices and checks.
     for _ in range(9):
         small.build_more()
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(len(first)):
         rows = csv_rows(monthly_report_csv(monthly_reports(month=AUGUST, recall_code="R-M")))
     assert ["R-M", "2026-08", "Units corrected", "Total", "40", "42"] in rows
 
