@@ -8,7 +8,7 @@ VAR_DIR ?= $(CURDIR)/var
 UV_VERSION := 0.13.8
 export PORT VAR_DIR
 
-.PHONY: run test install install-dev lock mutation ocr fonts browser lint migrate demo worker bench clean
+.PHONY: run test install install-dev lock mutation ocr fonts pdf browser lint migrate demo worker bench clean
 
 # Installs come from uv.lock: a fresh machine gets the versions the suite passed with (`make lock`
 # after changing the dependencies in pyproject.toml).
@@ -31,7 +31,7 @@ lock: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## Serve web + worker + beat on 127.0.0.1:$(PORT) with the demo programme, until Ctrl-C.
-run: install ocr fonts
+run: install ocr fonts pdf
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo  # idempotent: the database says what is loaded already
@@ -61,6 +61,14 @@ fonts:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		fonts-dejavu-core fonts-ipafont-gothic >/dev/null) || echo "fonts could not be installed: vouchers will be in English"
 
+## What weasyprint draws the monthly report's PDF with: Debian's pango (with its FreeType backend) and
+## HarfBuzz's subsetter for the embedded fonts; the fonts themselves come from `make fonts`.
+pdf:
+	@(ldconfig -p | grep -q libpangoft2-1.0.so.0 && ldconfig -p | grep -q libharfbuzz-subset.so.0) || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null) || \
+		echo "pango could not be installed: the monthly report cannot be drawn as PDF (CSV still works)"
+
 ## Debian's Chromium for the browser tests (they are skipped, with the reason, where it cannot be had).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -72,7 +80,7 @@ lint: install-dev
 	$(BIN)/mypy
 
 ## Install and run the whole suite (and ruff and mypy). Service-backed tests run when their URLs are set.
-test: install-dev ocr fonts browser lint
+test: install-dev ocr fonts pdf browser lint
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null
 	$(BIN)/pytest
 	@if [ -n "$$DATABASE_URL" ]; then \

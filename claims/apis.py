@@ -19,6 +19,7 @@ from core.idempotency import MAX_KEY_LENGTH, idempotent_replay, idempotent_respo
 from recalls.apis import INVALID_SERIAL
 
 from .authentication import ClaimAccessTokenAuthentication, ClaimAccessTokenRequired
+from .models import Channel
 from .serializers import (
     ClaimCreatedSerializer,
     ClaimCreateInputSerializer,
@@ -239,7 +240,7 @@ class ClaimCreateApi(APIView):
         given.is_valid(raise_exception=True)
         data = given.validated_data
 
-        submission = ClaimSubmission(**data, language=request.LANGUAGE_CODE)
+        submission = ClaimSubmission(**data, language=request.LANGUAGE_CODE, channel=Channel.API)
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
             submitted = claim_submit(submission=submission)
@@ -300,7 +301,7 @@ class StatusLinksApi(APIView):
     def post(self, request):
         given = StatusLinksInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        status_links_request(email=given.validated_data["email"])
+        status_links_request(email=given.validated_data["email"], channel=Channel.API)
         return Response(
             {"detail": _("If this address has claims, an e-mail with their status links is on its way.")},
             status=status.HTTP_202_ACCEPTED,

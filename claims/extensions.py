@@ -79,3 +79,7 @@ return_kit_offered: Registry[Callable[[Claim], bool]] = Registry("claims.return_
 return_kit_order: Registry[Callable[[Claim], tuple[dict[str, Any], bool]]] = Registry(
     "claims.return_kit_order", single=True
 )
+
+# A customer asked for their status links (``status_links_request``): told the recalls of the address's
+# claims and the channel (``Channel``), for the regulator's count of consumers who contacted the programme.
+status_links_requested: Registry[Callable[[list[int], str], None]] = Registry("claims.status_links_requested")

@@ -711,6 +711,8 @@ class ClaimSubmission:
     proof_of_purchase: UploadedFile | None = None
     product_photo: UploadedFile | None = None
     language: str = "en"
+    # Where the claim was made: ``Channel.WEB`` for the pages, ``Channel.API`` for the API.
+    channel: str = ""
     # Where the customer came from (see ``extensions.ATTRIBUTION_SESSION_KEY``): not a claim field.
     attribution: dict | None = None
 
@@ -1052,6 +1054,7 @@ def _new_claim(
         unit_condition=submission.unit_condition,
         price_paid=submission.price_paid,
         language=submission.language,
+        channel=submission.channel,
         access_token_hash=hash_token(token),
         review_since=timezone.now(),  # a claim starts in review; approval at intake moves it on
     )
@@ -1092,7 +1095,7 @@ def claim_get_for_status_link(*, link: str) -> Claim:
     return claim
 
 
-def status_links_request(*, email: str) -> bool:
+def status_links_request(*, email: str, channel: str = "") -> bool:
     """Owe the customer one e-mail with a status link to each of their claims, if they have any.
 
     The caller answers the same either way: whether an address has claims is not disclosed. Past the
@@ -1106,6 +1109,9 @@ def status_links_request(*, email: str) -> bool:
     latest = Claim.objects.filter(email=address).order_by("-created_at", "-pk").first()
     if latest is None:
         return False
+    recall_ids = sorted(set(Claim.objects.filter(email=address).values_list("recall_id", flat=True)))
+    for requested in extensions.status_links_requested:
+        requested(recall_ids, channel)
     claim_email_owe(claim_id=latest.pk, template="status_links")
     log_event(logger, "claim.status_links_sent", claim=latest.reference)
     return True

@@ -43,7 +43,7 @@ from .forms import (
     StatusLinksForm,
     show_application_error,
 )
-from .models import TRANSITIONS, Claim, ClaimStatus
+from .models import TRANSITIONS, Channel, Claim, ClaimStatus
 from .selectors import (
     claim_disposal_status,
     claim_fulfilment,
@@ -252,6 +252,7 @@ def claim_create(request: HttpRequest) -> HttpResponse:
             submission = ClaimSubmission(
                 **form.cleaned_data,
                 language=request.LANGUAGE_CODE,
+                channel=Channel.WEB,
                 attribution=request.session.get(extensions.ATTRIBUTION_SESSION_KEY),
             )
             try:
@@ -469,7 +470,7 @@ def status_links(request: HttpRequest) -> HttpResponse:
     elif not links_form.is_valid():
         status = 400
     else:
-        status_links_request(email=links_form.cleaned_data["email"])
+        status_links_request(email=links_form.cleaned_data["email"], channel=Channel.WEB)
         context["notice"] = _(
             "If we have claims for this address, we have sent it an e-mail with a link to each. "
             "Check your inbox and spam folder."

@@ -22,6 +22,7 @@ by SMS is one consumer notified.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Count, F, IntegerField, Q, Value
@@ -210,3 +211,23 @@ def notified_so_far() -> Count:
     return Count(
         "waves__notices__owner", distinct=True, filter=Q(waves__notices__status__in=NOTIFIED_STATUSES)
     )
+
+
+def notices_by_recall_and_channel(
+    *, recall_ids: Collection[int], since: datetime.datetime, until: datetime.datetime
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """Per recall and channel: owners notified in ``[since, until)`` and before ``until`` (to date),
+    counted as ``notices_by_channel`` does (each owner once per channel). One query."""
+    rows = (
+        Notice.objects.filter(
+            status__in=NOTIFIED_STATUSES, wave__campaign__recall_id__in=recall_ids, sent_at__lt=until
+        )
+        .order_by()
+        .values("wave__campaign__recall_id", "channel")
+        .annotate(
+            in_period=Count("owner", distinct=True, filter=Q(sent_at__gte=since)),
+            to_date=Count("owner", distinct=True),
+        )
+        .values_list("wave__campaign__recall_id", "channel", "in_period", "to_date")
+    )
+    return {(recall_id, channel): (period, total) for recall_id, channel, period, total in rows}

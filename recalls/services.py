@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.bulk_import import UnreadableText, staging_table, text_lines, text_start
 from core.errors import ApplicationError
 
+from . import extensions
 from .countries import is_country, normalise_country
 from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial
 from .selectors import (
@@ -99,21 +100,25 @@ def serial_check(*, model_number: str, serial: str, country: str) -> SerialCheck
     coverage = batch_covering_serial(model=model, serial=normalised, country=country)
     if coverage is None:
         elsewhere = recalls_covering_elsewhere(model=model, serial=normalised, country=country)
-        return SerialCheck(
+        result = SerialCheck(
             recalled=False,
             model=model,
             serial=normalised,
             country=country,
             recalled_elsewhere=tuple(elsewhere),
         )
-    return SerialCheck(
-        recalled=True,
-        model=model,
-        serial=normalised,
-        country=country,
-        recall=coverage.recall,
-        market_rule=coverage.market_rule,
-    )
+    else:
+        result = SerialCheck(
+            recalled=True,
+            model=model,
+            serial=normalised,
+            country=country,
+            recall=coverage.recall,
+            market_rule=coverage.market_rule,
+        )
+    for checked in extensions.serial_checked:
+        checked(result)
+    return result
 
 
 # --- Bulk import of recalled serials --------------------------------------------------------------

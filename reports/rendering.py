@@ -16,7 +16,7 @@ from core.spreadsheets import csv_writer
 from outreach.selectors import FUNNEL, STAGE_LABELS
 from recalls.models import MarketRule
 
-from .selectors import RecallSeries, ReportRow
+from .selectors import INCIDENT_COUNTS, RecallSeries, ReportRow
 
 PROGRESS_COLUMNS = [
     "recall",
@@ -32,7 +32,7 @@ PROGRESS_COLUMNS = [
 _COUNTS = ["units_affected", "claims", "approved", "remedies_issued", "disposals_confirmed"]
 _CAMPAIGN_COUNTS = [f"campaign_{stage}" for stage in FUNNEL]
 # The CSV: one row per recall and market with every figure, the recall notices' last.
-COLUMNS = [*PROGRESS_COLUMNS, *_CAMPAIGN_COUNTS]
+COLUMNS = [*PROGRESS_COLUMNS, *_CAMPAIGN_COUNTS, *INCIDENT_COUNTS]
 # The command's second table: the recall notices per market.
 NOTICE_COLUMNS = ["recall", "market", *FUNNEL]
 
@@ -55,6 +55,7 @@ def csv_row(row: ReportRow) -> list[str]:
         format_fraction(row.correction_rate),
         format_fraction(row.disposal_rate),
         *(str(getattr(row, name)) for name in _CAMPAIGN_COUNTS),
+        *(str(getattr(row, name)) for name in INCIDENT_COUNTS),
     ]
 
 
@@ -78,6 +79,10 @@ def notice_row(row: ReportRow) -> list[str]:
     return [row.recall, row.market, *(f"{getattr(row, name):,}" for name in _CAMPAIGN_COUNTS)]
 
 
+def incident_row(row: ReportRow) -> list[str]:
+    return [row.recall, row.market, *(f"{getattr(row, name):,}" for name in INCIDENT_COUNTS)]
+
+
 def table_lines(rows: Iterable[ReportRow]) -> list[str]:
     """The progress per market, then the recall notices per market, each table aligned on its own."""
     rows = list(rows)
@@ -86,6 +91,9 @@ def table_lines(rows: Iterable[ReportRow]) -> list[str]:
         "",
         "Recall notices (each known owner once):",
         *_aligned(NOTICE_COLUMNS, [notice_row(row) for row in rows]),
+        "",
+        "Incidents and injuries, before and after the recall's announcement (by the day they occurred):",
+        *_aligned(["recall", "market", *INCIDENT_COUNTS], [incident_row(row) for row in rows]),
     ]
 
 

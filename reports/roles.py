@@ -2,4 +2,13 @@
 
 from core.roles import SUPERVISOR, Grants
 
-GRANTS: Grants = {SUPERVISOR: ["view_recall_report"]}
+GRANTS: Grants = {
+    SUPERVISOR: [
+        "view_recall_report",
+        "lock_monthly_report",
+        "view_stockcount",
+        "add_stockcount",
+        "change_stockcount",
+        "view_monthlyreportlock",
+    ],
+}

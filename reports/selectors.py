@@ -48,6 +48,7 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimEvent, ClaimStatus
 from core.errors import ApplicationError, NotFound
+from incidents.models import Incident
 from outreach.selectors import FUNNEL, funnels_by_market
 from recalls.models import BatchMarket, MarketRule, Recall, RecalledBatch, SerialRange
 
@@ -85,6 +86,11 @@ class ReportRow:
     campaign_claimed: int = 0
     campaign_remedied: int = 0
     campaign_disposed: int = 0
+    # Incidents reported, by when they occurred: before the recall's announcement or on and after it.
+    incidents_before: int = 0
+    incidents_after: int = 0
+    injuries_before: int = 0
+    injuries_after: int = 0
 
     @property
     def is_total(self) -> bool:
@@ -99,6 +105,8 @@ class ReportRow:
         return _rate(self.disposals_confirmed, self.units_affected)
 
 
+INCIDENT_COUNTS = ["incidents_before", "incidents_after", "injuries_before", "injuries_after"]
+
 # The figures a recall's TOTAL adds up from its markets (units affected count each batch once instead).
 _ADDED_UP = [
     "claims",
@@ -106,6 +114,7 @@ _ADDED_UP = [
     "remedies_issued",
     "disposals_confirmed",
     *(f"campaign_{stage}" for stage in FUNNEL),
+    *INCIDENT_COUNTS,
 ]
 
 
@@ -220,7 +229,10 @@ def recall_report_rows(*, recall_code: str | None = None) -> list[ReportRow]:
       opened, checked, claimed, remedied, disposed: ``outreach.selectors``); a market's owners are its
       own, so the ``TOTAL`` row adds them up.
 
-    Runs six queries, however many recalls, batches and claims there are. Raises
+    - ``incidents_*``, ``injuries_*``: incidents reported in that country (and those with someone
+      hurt), before the recall's announcement and on or after it, by the day they occurred.
+
+    Runs seven queries, however many recalls, batches and claims there are. Raises
     ``ApplicationError`` (``not_found``) for an unknown recall code.
     """
     recalls = _recalls_in_scope(recall_code)
@@ -264,6 +276,23 @@ def recall_report_rows(*, recall_code: str | None = None) -> list[ReportRow]:
             {f"campaign_{stage}": getattr(funnel, stage) for stage in FUNNEL}
         )
         markets[market.recall_id].add(market.country)
+
+    before = Q(occurred_on__lt=F("recall__announced_on"))
+    incident_counts = (
+        _in_scope(Incident.objects.filter(recall__isnull=False), "recall", recall_code)
+        .order_by()
+        .values("recall_id", "country")
+        .annotate(
+            incidents_before=Count("pk", filter=before),
+            incidents_after=Count("pk", filter=~before),
+            injuries_before=Count("pk", filter=before & Q(injury=True)),
+            injuries_after=Count("pk", filter=~before & Q(injury=True)),
+        )
+    )
+    for row in incident_counts:
+        recall_id, country = row.pop("recall_id"), row.pop("country")
+        counts.setdefault((recall_id, country), {}).update(row)
+        markets[recall_id].add(country)
 
     recall_units = _units_per_recall(recall_code)
     rows: list[ReportRow] = []

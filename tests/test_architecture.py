@@ -113,3 +113,11 @@ def test_the_fulfilment_app_fills_the_slots_claims_leaves_for_it():
         "fulfilment.selectors.fulfilment_line_for_agents"
     ]
     assert extensions.personal_data_erasers.providers() == ["fulfilment.services.replacement_erase_address"]
+
+
+def test_the_reports_app_fills_the_slots_recalls_and_claims_leave_for_it():
+    from claims import extensions as claims_extensions
+    from recalls import extensions as recalls_extensions
+
+    assert recalls_extensions.serial_checked.providers() == ["reports.tallies.serial_check_count"]
+    assert claims_extensions.status_links_requested.providers() == ["reports.services.status_links_count"]

@@ -304,6 +304,9 @@ CLAIMS_PER_CONTACT_BEFORE_REVIEW = env.int("CLAIMS_PER_CONTACT_BEFORE_REVIEW", d
 # both claims: a farmer's guesses run in sequence. 0 switches the rule off. On the generated day of
 # bench/fraud.py, 2 held 2.2% of honest claims and 1 about half that, catching the same farms.
 NEIGHBOURING_SERIAL_DISTANCE = env.int("NEIGHBOURING_SERIAL_DISTANCE", default=1)
+# Each process adds its serial checks to the day's tally this often (seconds) and at exit: a process
+# killed without exiting loses at most this long of its counts (reports/tallies.py).
+SERIAL_CHECK_TALLY_SECONDS = env.float("SERIAL_CHECK_TALLY_SECONDS", default=5.0)
 # Two images whose perceptual fingerprints differ in at most this many of 64 bits are one picture
 # (re-saved, resized, a byte added). Up to 3 is found through the index (four 16-bit bands).
 NEAR_DUPLICATE_IMAGE_DISTANCE = env.int("NEAR_DUPLICATE_IMAGE_DISTANCE", default=3)
