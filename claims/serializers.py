@@ -67,13 +67,11 @@ class ClaimCreateInputSerializer(serializers.Serializer):
         "unit must not be carried to a centre: where the market sends return kits by mail "
         "(`return_by_mail`), one can be ordered for it.",
     )
-    price_paid = serializers.DecimalField(
+    price_paid = strict.AmountField(
         max_digits=10,
         decimal_places=2,
-        min_value=0,
         required=False,
-        allow_null=True,
-        default=None,
+        default=None,  # not stated; no null in the schema, as a multipart form has none
         help_text="What the customer paid for the unit, in the market's refund currency, as on the "
         "receipt: asked where the market offers a refund, which is at least the price paid. A price "
         "above the market's refund amount is confirmed by an agent from the proof of purchase.",

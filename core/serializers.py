@@ -5,6 +5,9 @@ the ends, and refuses NUL and (unless blank is allowed) text that is only spaces
 saying either. These fields refuse what is not a string, measure the text as sent, refuse text with
 no visible character where blank is not allowed, and state the last two rules in the schema.
 
+An amount is text of digits with up to two after a point, as the schema's pattern says: DRF's own
+pattern also takes "", "-" and ".", which it then refuses.
+
 A date and time is RFC 3339's, with its offset, as ``format: date-time`` says: DRF (through Python's
 ``fromisoformat``) also reads a date alone, a time without an offset and a space for the ``T``.
 
@@ -73,6 +76,30 @@ class DateTimeField(serializers.DateTimeField):
         if not isinstance(value, str) or not _RFC3339.fullmatch(value):
             self.fail("invalid", format="YYYY-MM-DDThh:mm:ss[.uuuuuu]Z or ±hh:mm")
         return super().to_internal_value(value)
+
+
+class AmountField(serializers.DecimalField):
+    """A sum of money, never negative: as text, digits with up to ``decimal_places`` after a point."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        super().__init__(**kwargs)
+        whole = self.max_digits - self.decimal_places
+        self.pattern = rf"^[0-9]{{1,{whole}}}(?:\.[0-9]{{1,{self.decimal_places}}})?$"
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not re.fullmatch(self.pattern, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AmountFieldScheme(OpenApiSerializerFieldExtension):
+    target_class = AmountField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema["pattern"] = self.target.pattern
+        return schema
 
 
 class TextFieldScheme(OpenApiSerializerFieldExtension):

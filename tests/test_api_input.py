@@ -129,3 +129,18 @@ def test_the_schema_states_the_rules_of_the_text_fields(client):
     # Django's rule for an address, spaces around it allowed; format: email would say neither
     assert "format" not in claim["email"] and claim["email"]["pattern"].startswith(r"^\s*[A-Za-z0-9")
     assert schema["DisposalCreateInputRequest"]["properties"]["received_at"]["format"] == "date-time"
+
+
+@pytest.mark.parametrize("value", ["", ".", "-", "-1", "1.", "1.234", "59,90", " 5", "1e3", "123456789"])
+def test_an_amount_is_digits_with_up_to_two_after_a_point(api, us_recall, value):
+    # DRF's own pattern for a decimal takes "", "-" and "." in the schema, and DRF then refuses them
+    refused(submit(api, claim_payload(price_paid=value)), "price_paid")
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"), [("59.9", "59.90"), ("0", "0.00"), ("12345678.99", "12345678.99")]
+)
+def test_an_amount_the_schema_describes_is_taken(api, us_recall, value, stored):
+    response = submit(api, claim_payload(price_paid=value))
+    assert response.status_code == 201, response.json()
+    assert str(Claim.objects.get(reference=response.json()["reference"]).price_paid) == stored
