@@ -2,6 +2,7 @@ import glob
 import os
 import shutil
 
+import environ
 import pytest
 from django.utils import translation
 
@@ -21,7 +22,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, d
     from django.db import connection
 
     database = settings.DATABASES["default"]
-    template, copy = database["NAME"], f"{database['NAME']}_{os.getpid()}"
+    # The migrated database is DATABASE_URL's (the settings' name is the copy's once a run has begun).
+    template = environ.Env.db_url_config(os.environ["DATABASE_URL"])["NAME"]
+    copy = f"{template}_{os.getpid()}"
     if connection.vendor == "sqlite":
         shutil.copyfile(template, copy)
         request.addfinalizer(lambda: [os.remove(path) for path in glob.glob(f"{copy}*")])
