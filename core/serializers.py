@@ -81,11 +81,11 @@ class DateTimeField(serializers.DateTimeField):
 class AmountField(serializers.DecimalField):
     """A sum of money, never negative: as text, digits with up to ``decimal_places`` after a point."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, max_digits: int, decimal_places: int, **kwargs):
         kwargs.setdefault("min_value", 0)
-        super().__init__(**kwargs)
-        whole = self.max_digits - self.decimal_places
-        self.pattern = rf"^[0-9]{{1,{whole}}}(?:\.[0-9]{{1,{self.decimal_places}}})?$"
+        super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
+        whole = max_digits - decimal_places
+        self.pattern = rf"^[0-9]{{1,{whole}}}(?:\.[0-9]{{1,{decimal_places}}})?$"
 
     def to_internal_value(self, data):
         if isinstance(data, str) and not re.fullmatch(self.pattern, data):
