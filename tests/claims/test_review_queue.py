@@ -517,3 +517,30 @@ def test_a_decision_without_a_note_writes_none(in_review):
     claim = in_review()
     claim_decide(claim=claim, agent=agent("ann"), decision=Decision.APPROVE)
     assert not claim.events.filter(kind=ClaimEvent.Kind.NOTE).exists()
+
+
+def test_an_agents_own_hold_that_ran_out_is_not_kept_for_them(in_review):
+    ann = agent("ann")
+    lapsed, older = in_review(hours=1), in_review(hours=9)
+    Claim.objects.filter(pk=lapsed.pk).update(
+        held_by=ann, held_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert claim_take_next(agent=ann).pk == older.pk  # the queue's order again, not the lapsed hold
+
+
+def test_the_review_figures_count_an_agents_approvals_and_rejections_of_claims_in_review_only(in_review):
+    from claims.selectors import agent_review_decisions
+
+    claim = in_review()
+
+    def event(kind="status_changed", actor_kind="agent", old="needs_review", new="approved"):
+        return ClaimEvent.objects.create(
+            claim=claim, kind=kind, actor_kind=actor_kind, old_status=old, new_status=new
+        )
+
+    approved, rejected = event(), event(new="rejected")
+    event(kind="note")  # an agent's words are no decision, whatever statuses they carry
+    event(actor_kind="system")  # approved at intake
+    event(old="approved", new="needs_review")  # sent back to review
+    event(new="cancelled")
+    assert set(agent_review_decisions()) == {approved, rejected}
