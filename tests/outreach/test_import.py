@@ -428,3 +428,21 @@ def test_supervisors_only_see_known_owners_and_find_them_by_e_mail(us_recall, cl
     detail = client.get(f"/admin/outreach/knownowner/{bo.pk}/change/")
     assert detail.status_code == 200 and "bo@example.com" in detail.content.decode()
     assert client.post(f"/admin/outreach/knownowner/{bo.pk}/delete/").status_code == 403
+
+
+@pytest.mark.parametrize("field", ["name", "email", "phone", "address_line1", "city", "postal_code"])
+def test_a_value_as_long_as_its_column_is_imported_and_one_longer_is_a_bad_line(us_recall, field):
+    from outreach.services import _MAX_LENGTHS
+
+    limit = _MAX_LENGTHS[field]
+
+    def of_length(length: int) -> str:
+        if field == "email":
+            return "a" * (length - len("@example.com")) + "@example.com"
+        return "1" * length if field in {"phone", "postal_code"} else "n" * length
+
+    report = run(
+        us_recall, contacts(line(**{field: of_length(limit)}), line(**{field: of_length(limit + 1)}))
+    )
+    assert report.bad_lines == ((3, f"{field} is longer than {limit} characters"),)
+    assert report.imported == 1
