@@ -10,6 +10,8 @@ import re
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from claims.contacts import email_key
@@ -302,3 +304,90 @@ def test_the_campaign_start_command(owner, us_recall):
         call_command("campaign_start", "--recall", "NOPE", "--country", "US")
     with pytest.raises(CommandError, match="has no market JP"):
         call_command("campaign_start", "--recall", us_recall.code, "--country", "JP")
+
+
+def test_a_notice_that_cannot_be_sent_waits_its_retry_then_fails_after_all_attempts(
+    owner, us_recall, settings, monkeypatch
+):
+    from smtplib import SMTPException
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def refuse(self, messages):
+        raise SMTPException("450 mailbox busy")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    bad, good = owner(), owner(phone="")
+    campaign_start(recall=us_recall, country="US")
+    Notice.objects.filter(owner=good).update(channel=Channel.SMS)  # sent through the outbox: not refused
+    assert notices_send() == 1  # one refusal does not stop the batch
+
+    notice = Notice.objects.get(owner=bad)
+    assert (notice.status, notice.attempts, notice.last_error) == (
+        Notice.Status.PENDING,
+        1,
+        "SMTPException: 450 mailbox busy",
+    )
+    assert notice.lease_until > timezone.now() + datetime.timedelta(seconds=30)  # its retry, not at once
+    assert notices_send() == 0  # not due again yet
+
+    Notice.objects.filter(pk=notice.pk).update(lease_until=None, attempts=settings.RETRY_MAX_ATTEMPTS - 1)
+    notices_send()
+    notice.refresh_from_db()
+    assert (notice.status, notice.lease_until) == (Notice.Status.FAILED, None)
+
+
+def test_the_sweep_sets_sending_off_again_only_while_notices_are_due(
+    owner, us_recall, django_capture_on_commit_callbacks, monkeypatch
+):
+    from core import dispatch
+    from outreach.services import NOTICES_SEND_TASK, notices_sweep
+
+    queued = []
+    monkeypatch.setattr(dispatch, "_queue", lambda name, *args, **kwargs: queued.append(name))
+    owner()
+    campaign_start(recall=us_recall, country="US")
+    with django_capture_on_commit_callbacks(execute=True):
+        notices_sweep()
+    assert queued.count(NOTICES_SEND_TASK) == 1
+
+    queued.clear()
+    Notice.objects.update(lease_until=timezone.now() + datetime.timedelta(minutes=5))  # being sent
+    with django_capture_on_commit_callbacks(execute=True):
+        notices_sweep()
+    assert NOTICES_SEND_TASK not in queued
+
+    Notice.objects.update(lease_until=None)
+    campaign_pause(campaign=Campaign.objects.get())
+    with django_capture_on_commit_callbacks(execute=True):
+        notices_sweep()
+    assert NOTICES_SEND_TASK not in queued
+
+
+def test_a_receipt_marks_its_own_notice_only(owner, us_recall, tmp_path):
+    delivered, other = owner(), owner()
+    campaign_start(recall=us_recall, country="US")
+    notices_send()
+    receipts = tmp_path / "receipts.csv"
+    receipts.write_text(f"notice_id,event\n{Notice.objects.get(owner=delivered).pk},delivered\n")
+    call_command("notice_events_import", str(receipts), stdout=io.StringIO(), stderr=io.StringIO())
+    assert Notice.objects.get(owner=delivered).delivered_at is not None
+    assert Notice.objects.get(owner=other).delivered_at is None
+
+
+def test_letters_are_exported_in_the_same_number_of_queries_however_many(
+    owner, us_recall, django_assert_num_queries
+):
+    from outreach.services import letters_export
+
+    owner(email="", phone="")
+    campaign_start(recall=us_recall, country="US")
+    with CaptureQueriesContext(connection) as one:
+        letters_export(out=io.StringIO())
+    for _ in range(3):
+        owner(email="", phone="")
+    Campaign.objects.update(status=Campaign.Status.RUNNING)
+    wave_plan(wave=first_wave(Campaign.objects.get()))
+    with CaptureQueriesContext(connection) as three:
+        assert letters_export(out=io.StringIO()) == 3
+    assert len(three) == len(one)
