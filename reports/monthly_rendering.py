@@ -115,7 +115,16 @@ def monthly_pages(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def monthly_pdf(reports: list[dict[str, Any]]) -> bytes:
     """One page per recall (``reports``: ``figures`` and ``lock`` of each)."""
-    from weasyprint import HTML  # imported here: pango is loaded only by who draws a PDF
-
     html = render_to_string("reports/monthly_report_pdf.html", {"pages": monthly_pages(reports)})
-    return HTML(string=html).write_pdf()
+    return _weasyprint_html()(string=html).write_pdf()
+
+
+def _weasyprint_html():
+    """weasyprint's ``HTML``, imported here: pango is loaded only by who draws a PDF."""
+    from PIL import ImageFile
+    from weasyprint import HTML
+
+    # Its import lets Pillow accept truncated images in the whole process; the upload checks of the
+    # same worker refuse them (claims.uploads), and the report draws no image.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    return HTML

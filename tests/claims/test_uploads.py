@@ -67,6 +67,20 @@ REFUSED = {
 }
 
 
+def test_a_truncated_image_is_refused_after_a_pdf_report_was_drawn(api, us_recall, media):
+    """Drawing a PDF loads weasyprint, whose import tells Pillow to accept truncated images in the
+    whole process: the workers that drew a report must still refuse them."""
+    from reports.monthly_rendering import monthly_pdf
+
+    assert monthly_pdf([]).startswith(b"%PDF")
+
+    response = submit(api, files={"proof_of_purchase": upload(*REFUSED["truncated-jpeg"])})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_upload"
+    assert_nothing_kept(media)
+
+
 def assert_nothing_kept(media):
     assert not Claim.objects.exists()
     assert not ClaimDocument.objects.exists()
