@@ -27,14 +27,8 @@ from core.recovery import log_event, retry_at
 from core.throttling import key_rate_limit_wait
 from recalls.countries import country_label
 from recalls.models import MarketRule, ProductModel, Recall, Remedy
-from recalls.selectors import (
-    CoveringRecall,
-    batch_covering_serial,
-    market_rule_get,
-    recall_for_model_in_country,
-    recalls_covering_elsewhere,
-)
-from recalls.services import country_require, product_model_require, serial_require
+from recalls.selectors import CoveringRecall, SerialLookup, market_rule_get, recall_for_model_in_country
+from recalls.services import serial_lookup_require
 
 from . import extensions, fraud
 from .addresses import address_format, postal_code_normalise, region_normalise
@@ -731,10 +725,10 @@ class _Decision:
 
 
 def _decide_recall(
-    *, model: ProductModel, serial: str, country: str, remedy: str, has_proof: bool, has_photo: bool
+    lookup: SerialLookup, *, serial: str, country: str, remedy: str, has_proof: bool, has_photo: bool
 ) -> _Decision:
     """Which recall the claim falls under; every 400 before a 422, as the API promises."""
-    coverage = batch_covering_serial(model=model, serial=serial, country=country) if serial else None
+    model, coverage = cast(ProductModel, lookup.model), lookup.coverage
     recall: Recall | CoveringRecall | None
     if coverage is not None:
         recall, rule = coverage.recall, coverage.market_rule
@@ -775,9 +769,10 @@ def _decide_recall(
             % {"date": formats.date_format(cast(datetime.date, recall.claim_deadline), "DATE_FORMAT")},
         )
     if coverage is None and serial and not has_proof:
-        elsewhere = recalls_covering_elsewhere(model=model, serial=serial, country=country)
-        if elsewhere:
-            countries = ", ".join(str(country_label(c)) for found in elsewhere for c in found.countries)
+        if lookup.elsewhere:
+            countries = ", ".join(
+                str(country_label(c)) for found in lookup.elsewhere for c in found.countries
+            )
             raise Refused(
                 "serial_not_recalled",
                 _(
@@ -893,12 +888,16 @@ def claim_prepare(*, submission: ClaimSubmission) -> PreparedClaim:
     uploads' decoding and their storage. Slow work that must hold no database lock (an idempotent
     request's transaction included). The caller creates the claim or discards what was stored."""
     submission = _one_line_submission(submission)
-    model = product_model_require(model_number=submission.model_number)
-    country = country_require(country=submission.country)
+    lookup, serial, country = serial_lookup_require(
+        model_number=submission.model_number,
+        serial=submission.serial,
+        country=submission.country,
+        serial_required=bool(submission.serial.strip()),
+    )
+    model = cast(ProductModel, lookup.model)
     if submission.phone:
         submission = dataclasses.replace(submission, phone=_phone_require(submission.phone, country=country))
     submission = _address_require(submission, country=country)
-    serial = serial_require(model=model, serial=submission.serial) if submission.serial.strip() else ""
     uploads = {
         ClaimDocument.Kind.PROOF_OF_PURCHASE: submission.proof_of_purchase,
         ClaimDocument.Kind.PRODUCT_PHOTO: submission.product_photo,
@@ -911,7 +910,7 @@ def claim_prepare(*, submission: ClaimSubmission) -> PreparedClaim:
         if f is not None
     }
     decision = _decide_recall(
-        model=model,
+        lookup,
         serial=serial,
         country=country,
         remedy=submission.remedy,

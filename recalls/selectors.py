@@ -31,21 +31,6 @@ def recall_list_active() -> QuerySet[Recall]:
     )
 
 
-def product_model_get(*, model_number: str) -> ProductModel | None:
-    """The model by its number. In SQL, as ``batch_covering_serial``: every serial check and claim
-    runs it, and building the ORM query cost more than the query itself."""
-    sql = f"SELECT id, model_number, name, serial_format, is_demo FROM {ProductModel._meta.db_table} "  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql + "WHERE model_number = %s", [model_number.strip().upper()])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    model_id, number, name, serial_format, is_demo = row
-    return ProductModel(
-        id=model_id, model_number=number, name=name, serial_format=serial_format, is_demo=bool(is_demo)
-    )
-
-
 @dataclass(frozen=True)
 class CoveringRecall:
     """What the eligibility query reads of the recall that covers a unit: enough to answer a serial
@@ -101,6 +86,7 @@ def _title_in_active_language(titles: dict[str, str | None], untranslated: str) 
 
 def _tables() -> dict[str, str]:
     return {
+        "model": ProductModel._meta.db_table,
         "batch": RecalledBatch._meta.db_table,
         "recall": Recall._meta.db_table,
         "market": BatchMarket._meta.db_table,
@@ -110,93 +96,7 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _serial_in_batch(range_splits: int) -> str:
-    """The condition that batch ``b`` lists or ranges the serial; its parameters come from ``_serial_params``."""
-    tables = _tables()
-    ranges = " OR ".join(
-        ['(g.prefix = %s AND g.width = %s AND g."start" <= %s AND g."end" >= %s)'] * range_splits
-    )
-    return f"""(
-        b.id IN (SELECT s.batch_id FROM {tables["serial"]} s WHERE s.model_id = %s AND s.serial = %s)
-        {f"OR b.id IN (SELECT g.batch_id FROM {tables['range']} g WHERE {ranges})" if range_splits else ""}
-    )"""  # noqa: S608 - table names are the models' own; every value is a parameter
-
-
-def _serial_params(model: ProductModel, serial: str) -> tuple[int, list]:
-    """How many ways the serial reads as a prefix and a number, and the condition's parameters."""
-    digits = len(serial) - len(serial.rstrip("0123456789"))
-    params: list = [model.pk, serial]
-    for width in range(1, digits + 1):  # every way to read the serial as a prefix and ``width`` digits
-        number = int(serial[-width:])
-        params += [serial[:-width], width, number, number]
-    return digits, params
-
-
-@functools.cache
-def _covering_sql(range_splits: int) -> str:
-    """One query for the hot path of every serial check and claim; built once per shape.
-
-    Written in SQL because building the same query with the ORM (a range condition per way of
-    splitting the serial into prefix and number) cost ten times the query itself.
-    """
-    tables = _tables()
-    rule_columns = ", ".join(f"mr.{c}" for c in _MARKET_RULE_COLUMNS)
-    title_columns = ", ".join(f"r.{c}" for c in _TITLE_COLUMNS)
-    return f"""
-        SELECT b.id, r.id, r.code, r.title, {title_columns}, r.is_demo, r.claim_deadline, {rule_columns}
-        FROM {tables["batch"]} b
-        JOIN {tables["recall"]} r ON r.id = b.recall_id
-        JOIN {tables["market"]} m ON m.batch_id = b.id
-        LEFT JOIN {tables["rule"]} mr ON mr.recall_id = r.id AND mr.country = m.country
-        WHERE b.model_id = %s AND r.active = %s AND m.country = %s AND {_serial_in_batch(range_splits)}
-        ORDER BY r.announced_on DESC, r.id DESC
-        LIMIT 1
-    """  # noqa: S608 - table names are the models' own; every value is a parameter
-
-
-@functools.cache
-def _elsewhere_sql(range_splits: int) -> str:
-    tables = _tables()
-    return f"""
-        SELECT DISTINCT r.code, m.country, r.announced_on, r.id
-        FROM {tables["batch"]} b
-        JOIN {tables["recall"]} r ON r.id = b.recall_id
-        JOIN {tables["market"]} m ON m.batch_id = b.id
-        WHERE b.model_id = %s AND r.active = %s AND m.country <> %s AND {_serial_in_batch(range_splits)}
-        ORDER BY r.announced_on DESC, r.id DESC, m.country
-    """  # noqa: S608 - table names are the models' own; every value is a parameter
-
-
-def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> Coverage | None:
-    """The batch of the latest active recall that lists or ranges this serial and was sold in ``country``.
-
-    ``serial`` must be normalised. A batch sold elsewhere does not cover the unit, even if the same
-    model and serial are recalled there (the Japan-only recall covers Japanese batches only).
-    """
-    splits, serial_params = _serial_params(model, serial)
-    with connection.cursor() as cursor:
-        cursor.execute(_covering_sql(splits), [model.pk, True, country, *serial_params])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    batch_id, recall_id, code, untranslated, *rest = row
-    titles, (is_demo, claim_deadline, *rule) = rest[: len(_TITLE_COLUMNS)], rest[len(_TITLE_COLUMNS) :]
-    recall = CoveringRecall(
-        id=recall_id,
-        code=code,
-        title=_title_in_active_language(dict(zip(AVAILABLE_LANGUAGES, titles, strict=True)), untranslated),
-        is_demo=bool(is_demo),
-        claim_deadline=Recall._meta.get_field("claim_deadline").to_python(claim_deadline),
-    )
-    market_rule = None
-    if rule[0] is not None:
-        # Raw rows carry the database's own types (SQLite: 0/1, floats): let the fields read them.
-        values = {
-            column: cast(Field, MarketRule._meta.get_field(column)).to_python(value)
-            for column, value in zip(_MARKET_RULE_COLUMNS, rule, strict=True)
-        }
-        market_rule = MarketRule(recall_id=recall.id, country=country, **values)
-    return Coverage(batch_id=batch_id, recall=recall, market_rule=market_rule)
+_MODEL_COLUMNS = ["id", "model_number", "name", "serial_format", "is_demo"]
 
 
 @dataclass(frozen=True)
@@ -207,19 +107,155 @@ class RecalledElsewhere:
     countries: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class SerialLookup:
+    """A model and what covers one of its serials: in the country asked about, and elsewhere."""
+
+    model: ProductModel | None
+    coverage: Coverage | None = None
+    # The active recalls that cover the unit outside that country, latest first, with those countries.
+    elsewhere: tuple[RecalledElsewhere, ...] = ()
+
+
+def _split_serial(serial: str) -> list[tuple[str, int, int]]:
+    """Every way to read the serial as a prefix and a number of ``width`` trailing digits."""
+    digits = len(serial) - len(serial.rstrip("0123456789"))
+    return [(serial[:-width], width, int(serial[-width:])) for width in range(1, digits + 1)]
+
+
+@functools.cache
+def _lookup_sql(*, by: str, range_splits: int) -> str:
+    """One statement for the hot path of every serial check and claim, built once per shape: the model
+    (``by`` its id or its number) and every batch of an active recall that lists or ranges the serial,
+    one row per country the batch was sold in, the asked country's rows first, latest recall first.
+
+    Written in SQL because building the same query with the ORM (a range condition per way of
+    splitting the serial into prefix and number) cost ten times the query itself; and as one statement
+    because the round trips to the database were most of a serial check's time.
+    """
+    t = _tables()
+    model_columns = ", ".join(f"pm.{c}" for c in _MODEL_COLUMNS)
+    rule_columns = ", ".join(f"mr.{c}" for c in _MARKET_RULE_COLUMNS)
+    titles = ", ".join(f"r.{c}" for c in _TITLE_COLUMNS)
+    # The ways to split the serial, as rows (named in the first: SQLite takes no column list).
+    ranges = " UNION ALL ".join(
+        ["SELECT %s AS prefix, %s AS width, %s AS n"] + ["SELECT %s, %s, %s"] * (range_splits - 1)
+    )
+    in_range = (
+        f"""OR b.id IN (
+            SELECT g.batch_id FROM {t["range"]} g JOIN ({ranges}) v
+            ON g.prefix = v.prefix AND g.width = v.width AND g."start" <= v.n AND g."end" >= v.n)"""  # noqa: S608
+        if range_splits
+        else ""
+    )
+    return f"""
+        WITH pm AS (SELECT {", ".join(_MODEL_COLUMNS)} FROM {t["model"]} WHERE {by} = %s)
+        SELECT {model_columns}, c.*, {rule_columns}
+        FROM pm LEFT JOIN (
+            SELECT b.id AS batch_id, m.country, r.id AS recall_id, r.code, r.title, {titles},
+                   r.is_demo AS recall_is_demo, r.claim_deadline, r.announced_on
+            FROM {t["batch"]} b
+            JOIN {t["recall"]} r ON r.id = b.recall_id
+            JOIN {t["market"]} m ON m.batch_id = b.id
+            WHERE b.model_id = (SELECT id FROM pm) AND r.active = %s AND (
+                b.id IN (SELECT s.batch_id FROM {t["serial"]} s
+                         WHERE s.model_id = (SELECT id FROM pm) AND s.serial = %s)
+                {in_range})
+        ) c ON 1 = 1
+        LEFT JOIN {t["rule"]} mr ON mr.recall_id = c.recall_id AND mr.country = c.country AND mr.country = %s
+        ORDER BY CASE WHEN c.country = %s THEN 0 ELSE 1 END, c.announced_on DESC, c.recall_id DESC,
+                 c.country, c.batch_id
+    """  # noqa: S608 - table names are the models' own; every value is a parameter
+
+
+def _lookup(*, by: str, key: int | str, serial: str, country: str) -> SerialLookup:
+    splits = _split_serial(serial)
+    params: list[int | str | bool] = [
+        key,
+        True,
+        serial,
+        *(v for split in splits for v in split),
+        country,
+        country,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_lookup_sql(by=by, range_splits=len(splits)), params)
+        rows = cursor.fetchall()
+    if not rows:
+        return SerialLookup(model=None)
+    width = len(_MODEL_COLUMNS)
+    model_id, number, name, serial_format, is_demo = rows[0][:width]
+    model = ProductModel(
+        id=model_id, model_number=number, name=name, serial_format=serial_format, is_demo=bool(is_demo)
+    )
+    coverage: Coverage | None = None
+    elsewhere: dict[str, dict[str, None]] = {}  # each recall's countries, in order, once each
+    for row in rows:
+        batch_id, row_country, recall_id, code, untranslated, *rest = row[width:]
+        if batch_id is None:
+            break  # the model's row alone: nothing covers the serial
+        if row_country != country:
+            elsewhere.setdefault(code, {})[row_country] = None
+        elif coverage is None:
+            titles = dict(zip(AVAILABLE_LANGUAGES, rest[: len(_TITLE_COLUMNS)], strict=True))
+            recall_is_demo, claim_deadline, _announced_on, *rule = rest[len(_TITLE_COLUMNS) :]
+            coverage = Coverage(
+                batch_id=batch_id,
+                recall=CoveringRecall(
+                    id=recall_id,
+                    code=code,
+                    title=_title_in_active_language(titles, untranslated),
+                    is_demo=bool(recall_is_demo),
+                    claim_deadline=Recall._meta.get_field("claim_deadline").to_python(claim_deadline),
+                ),
+                market_rule=_market_rule(rule, recall_id=recall_id, country=country),
+            )
+    return SerialLookup(
+        model=model,
+        coverage=coverage,
+        elsewhere=tuple(
+            RecalledElsewhere(recall=code, countries=tuple(found)) for code, found in elsewhere.items()
+        ),
+    )
+
+
+def _market_rule(values: list, *, recall_id: int, country: str) -> MarketRule | None:
+    if values[0] is None:
+        return None
+    # Raw rows carry the database's own types (SQLite: 0/1, floats): let the fields read them.
+    fields = {
+        column: cast(Field, MarketRule._meta.get_field(column)).to_python(value)
+        for column, value in zip(_MARKET_RULE_COLUMNS, values, strict=True)
+    }
+    return MarketRule(recall_id=recall_id, country=country, **fields)
+
+
+def serial_lookup(*, model_number: str, serial: str, country: str) -> SerialLookup:
+    """The model by its number and, for a normalised ``serial`` (or none: ""), what covers it, in one
+    statement. A serial check and a claim read everything they decide on here."""
+    return _lookup(by="model_number", key=model_number.strip().upper(), serial=serial, country=country)
+
+
+def product_model_get(*, model_number: str) -> ProductModel | None:
+    """The model by its number."""
+    return serial_lookup(model_number=model_number, serial="", country="").model
+
+
+def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> Coverage | None:
+    """The batch of the latest active recall that lists or ranges this serial and was sold in ``country``.
+
+    ``serial`` must be normalised. A batch sold elsewhere does not cover the unit, even if the same
+    model and serial are recalled there (the Japan-only recall covers Japanese batches only).
+    """
+    return _lookup(by="id", key=model.pk, serial=serial, country=country).coverage
+
+
 def recalls_covering_elsewhere(*, model: ProductModel, serial: str, country: str) -> list[RecalledElsewhere]:
     """The active recalls that cover this unit outside ``country``, latest first, with those countries.
 
     A unit bought abroad, or whose owner moved, is physically one of the recalled ones: the customer
     must hear that it is dangerous even where no claim can be made for it."""
-    splits, serial_params = _serial_params(model, serial)
-    with connection.cursor() as cursor:
-        cursor.execute(_elsewhere_sql(splits), [model.pk, True, country, *serial_params])
-        rows = cursor.fetchall()
-    countries: dict[str, list[str]] = {}
-    for code, other_country, _announced_on, _recall_id in rows:
-        countries.setdefault(code, []).append(other_country)
-    return [RecalledElsewhere(recall=code, countries=tuple(found)) for code, found in countries.items()]
+    return list(_lookup(by="id", key=model.pk, serial=serial, country=country).elsewhere)
 
 
 def recall_for_model_in_country(*, model: ProductModel, country: str) -> Recall | None:

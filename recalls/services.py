@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
@@ -21,13 +21,7 @@ from core.errors import ApplicationError
 from . import extensions
 from .countries import is_country, normalise_country
 from .models import BatchMarket, MarketRule, ProductModel, Recall, RecalledBatch, RecalledSerial
-from .selectors import (
-    CoveringRecall,
-    RecalledElsewhere,
-    batch_covering_serial,
-    product_model_get,
-    recalls_covering_elsewhere,
-)
+from .selectors import CoveringRecall, RecalledElsewhere, SerialLookup, product_model_get, serial_lookup
 from .serials import MAX_SERIAL_LENGTH, SERIAL_CHARACTERS, normalise_serial
 
 # --- Eligibility ----------------------------------------------------------------------------------
@@ -55,7 +49,10 @@ class SerialCheck:
 
 
 def product_model_require(*, model_number: str) -> ProductModel:
-    model = product_model_get(model_number=model_number)
+    return _model_known(product_model_get(model_number=model_number), model_number=model_number)
+
+
+def _model_known(model: ProductModel | None, *, model_number: str) -> ProductModel:
     if model is None:
         raise ApplicationError.invalid_fields(
             {"model_number": [_("Unknown model number %(model)s.") % {"model": repr(model_number)}]}
@@ -79,33 +76,53 @@ def country_require(*, country: str) -> str:
 def serial_require(*, model: ProductModel, serial: str) -> str:
     """The normalised serial, or ``invalid_serial`` if it cannot be one of this model's."""
     normalised = normalise_serial(serial)
-    if (
-        len(normalised) > MAX_SERIAL_LENGTH
-        or not SERIAL_CHARACTERS.fullmatch(normalised)
-        or not model.accepts_serial(normalised)
-    ):
-        raise ApplicationError(
-            "invalid_serial",
-            _("This cannot be a serial number of model %(model)s.") % {"model": model.model_number},
-            fields={"serial": [_("Check the serial number on the unit's label.")]},
-        )
+    if not _serial_shaped(normalised) or not model.accepts_serial(normalised):
+        raise _invalid_serial(model)
     return normalised
+
+
+def _serial_shaped(normalised: str) -> bool:
+    """Could be a serial of some model: what a lookup needs before the model is known."""
+    return len(normalised) <= MAX_SERIAL_LENGTH and SERIAL_CHARACTERS.fullmatch(normalised) is not None
+
+
+def _invalid_serial(model: ProductModel) -> ApplicationError:
+    return ApplicationError(
+        "invalid_serial",
+        _("This cannot be a serial number of model %(model)s.") % {"model": model.model_number},
+        fields={"serial": [_("Check the serial number on the unit's label.")]},
+    )
+
+
+def serial_lookup_require(
+    *, model_number: str, serial: str, country: str, serial_required: bool = True
+) -> tuple[SerialLookup, str, str]:
+    """The lookup of a unit in one statement, with the serial ("" if none was given and none is
+    required) and the country normalised; the errors in the order the API promises: an unknown model,
+    then the country, then the serial."""
+    normalised, code = normalise_serial(serial), normalise_country(country)
+    shaped = _serial_shaped(normalised)
+    lookup = serial_lookup(model_number=model_number, serial=normalised if shaped else "", country=code)
+    model = _model_known(lookup.model, model_number=model_number)
+    country_require(country=country)
+    if (serial_required or normalised) and (not shaped or not model.accepts_serial(normalised)):
+        raise _invalid_serial(model)
+    return lookup, normalised, code
 
 
 def serial_check(*, model_number: str, serial: str, country: str) -> SerialCheck:
     """Is this unit recalled for a customer in this country, and what is on offer?"""
-    model = product_model_require(model_number=model_number)
-    country = country_require(country=country)
-    normalised = serial_require(model=model, serial=serial)
-    coverage = batch_covering_serial(model=model, serial=normalised, country=country)
+    lookup, normalised, country = serial_lookup_require(
+        model_number=model_number, serial=serial, country=country
+    )
+    model, coverage = cast(ProductModel, lookup.model), lookup.coverage
     if coverage is None:
-        elsewhere = recalls_covering_elsewhere(model=model, serial=normalised, country=country)
         result = SerialCheck(
             recalled=False,
             model=model,
             serial=normalised,
             country=country,
-            recalled_elsewhere=tuple(elsewhere),
+            recalled_elsewhere=lookup.elsewhere,
         )
     else:
         result = SerialCheck(

@@ -166,10 +166,9 @@ def test_the_covering_recall_is_what_the_query_read_and_not_a_partial_row(us_rec
 
 def test_the_eligibility_queries_built_afresh_answer_the_same(us_recall):
     """Each query shape is built once per process and kept: built again, it must say the same."""
-    from recalls.selectors import _covering_sql, _elsewhere_sql
+    from recalls.selectors import _lookup_sql
 
-    _covering_sql.cache_clear()
-    _elsewhere_sql.cache_clear()
+    _lookup_sql.cache_clear()
     assert (
         serial_check(model_number="A1263", serial="AH23060000000042", country="US").recall.code
         == us_recall.code
