@@ -117,69 +117,60 @@ class SerialLookup:
     elsewhere: tuple[RecalledElsewhere, ...] = ()
 
 
-def _split_serial(serial: str) -> list[tuple[str, int, int]]:
-    """Every way to read the serial as a prefix and a number of ``width`` trailing digits."""
-    digits = len(serial) - len(serial.rstrip("0123456789"))
-    return [(serial[:-width], width, int(serial[-width:])) for width in range(1, digits + 1)]
+# A serial's trailing digits read as a number, by a range of the unit's batch: the serial's part after
+# the range's prefix; NULL where that number would not fit the range's bigint columns.
+_RANGE_NUMBER = """CASE WHEN length(ltrim(substr({serial}, length(g.prefix) + 1), '0')) < 19
+        OR ltrim(substr({serial}, length(g.prefix) + 1), '0') <= '9223372036854775807'
+    THEN CAST(substr({serial}, length(g.prefix) + 1) AS bigint) END"""
 
 
 @functools.cache
-def _lookup_sql(*, by: str, range_splits: int) -> str:
-    """One statement for the hot path of every serial check and claim, built once per shape: the model
-    (``by`` its id or its number) and every batch of an active recall that lists or ranges the serial,
-    one row per country the batch was sold in, the asked country's rows first, latest recall first.
+def _lookup_sql(by: str) -> str:
+    """One statement for the hot path of every serial check and claim: the model (``by`` its id or its
+    number) and every batch of an active recall that lists or ranges the serial, one row per country
+    the batch was sold in, the asked country's rows first, latest recall first; the model's row alone
+    if nothing covers the serial.
 
-    Written in SQL because building the same query with the ORM (a range condition per way of
-    splitting the serial into prefix and number) cost ten times the query itself; and as one statement
-    because the round trips to the database were most of a serial check's time.
+    Written in SQL because building it with the ORM cost more than the query itself, and as one
+    statement because the round trips to the database were most of a serial check's time. A range
+    covers the serial when the serial is the range's prefix followed by ``width`` digits (at most the
+    serial's trailing ones) whose number is between the range's ends.
     """
     t = _tables()
-    model_columns = ", ".join(f"pm.{c}" for c in _MODEL_COLUMNS)
-    rule_columns = ", ".join(f"mr.{c}" for c in _MARKET_RULE_COLUMNS)
-    titles = ", ".join(f"r.{c}" for c in _TITLE_COLUMNS)
-    # The ways to split the serial, as rows (named in the first: SQLite takes no column list).
-    ranges = " UNION ALL ".join(
-        ["SELECT %s AS prefix, %s AS width, %s AS n"] + ["SELECT %s, %s, %s"] * (range_splits - 1)
-    )
-    in_range = (
-        f"""OR b.id IN (
-            SELECT g.batch_id FROM {t["range"]} g JOIN ({ranges}) v
-            ON g.prefix = v.prefix AND g.width = v.width AND g."start" <= v.n AND g."end" >= v.n)"""  # noqa: S608
-        if range_splits
-        else ""
-    )
+    serial = "CAST(%(serial)s AS varchar)"
     return f"""
-        WITH pm AS (SELECT {", ".join(_MODEL_COLUMNS)} FROM {t["model"]} WHERE {by} = %s)
-        SELECT {model_columns}, c.*, {rule_columns}
-        FROM pm LEFT JOIN (
-            SELECT b.id AS batch_id, m.country, r.id AS recall_id, r.code, r.title, {titles},
-                   r.is_demo AS recall_is_demo, r.claim_deadline, r.announced_on
-            FROM {t["batch"]} b
-            JOIN {t["recall"]} r ON r.id = b.recall_id
-            JOIN {t["market"]} m ON m.batch_id = b.id
-            WHERE b.model_id = (SELECT id FROM pm) AND r.active = %s AND (
-                b.id IN (SELECT s.batch_id FROM {t["serial"]} s
-                         WHERE s.model_id = (SELECT id FROM pm) AND s.serial = %s)
-                {in_range})
-        ) c ON 1 = 1
-        LEFT JOIN {t["rule"]} mr ON mr.recall_id = c.recall_id AND mr.country = c.country AND mr.country = %s
-        ORDER BY CASE WHEN c.country = %s THEN 0 ELSE 1 END, c.announced_on DESC, c.recall_id DESC,
-                 c.country, c.batch_id
+        SELECT {", ".join(f"pm.{c}" for c in _MODEL_COLUMNS)},
+               b.id, m.country, r.id, r.code, r.title, {", ".join(f"r.{c}" for c in _TITLE_COLUMNS)},
+               r.is_demo, r.claim_deadline, {", ".join(f"mr.{c}" for c in _MARKET_RULE_COLUMNS)}
+        FROM {t["model"]} pm
+        LEFT JOIN {t["batch"]} b ON b.model_id = pm.id AND (
+            b.id IN (SELECT s.batch_id FROM {t["serial"]} s WHERE s.model_id = pm.id AND s.serial = {serial})
+            OR EXISTS (
+                SELECT 1 FROM {t["range"]} g
+                WHERE g.batch_id = b.id AND g.width <= %(digits)s
+                    AND length(g.prefix) + g.width = %(length)s
+                    AND substr({serial}, 1, length(g.prefix)) = g.prefix
+                    AND {_RANGE_NUMBER.format(serial=serial)} BETWEEN g."start" AND g."end"))
+        LEFT JOIN {t["recall"]} r ON r.id = b.recall_id AND r.active = %(active)s
+        LEFT JOIN {t["market"]} m ON m.batch_id = b.id AND r.id IS NOT NULL
+        LEFT JOIN {t["rule"]} mr ON mr.recall_id = r.id AND mr.country = m.country AND mr.country = %(country)s
+        WHERE pm.{by} = %(key)s
+        ORDER BY CASE WHEN m.country = %(country)s THEN 0 ELSE 1 END, r.announced_on DESC, r.id DESC,
+            m.country, b.id
     """  # noqa: S608 - table names are the models' own; every value is a parameter
 
 
 def _lookup(*, by: str, key: int | str, serial: str, country: str) -> SerialLookup:
-    splits = _split_serial(serial)
-    params: list[int | str | bool] = [
-        key,
-        True,
-        serial,
-        *(v for split in splits for v in split),
-        country,
-        country,
-    ]
+    params = {
+        "key": key,
+        "serial": serial,
+        "digits": len(serial) - len(serial.rstrip("0123456789")),
+        "length": len(serial),
+        "active": True,
+        "country": country,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(_lookup_sql(by=by, range_splits=len(splits)), params)
+        cursor.execute(_lookup_sql(by), params)
         rows = cursor.fetchall()
     if not rows:
         return SerialLookup(model=None)
@@ -192,13 +183,13 @@ def _lookup(*, by: str, key: int | str, serial: str, country: str) -> SerialLook
     elsewhere: dict[str, dict[str, None]] = {}  # each recall's countries, in order, once each
     for row in rows:
         batch_id, row_country, recall_id, code, untranslated, *rest = row[width:]
-        if batch_id is None:
-            break  # the model's row alone: nothing covers the serial
+        if row_country is None:
+            continue  # a batch of an inactive recall, or the model's row alone: nothing covers the serial
         if row_country != country:
             elsewhere.setdefault(code, {})[row_country] = None
         elif coverage is None:
             titles = dict(zip(AVAILABLE_LANGUAGES, rest[: len(_TITLE_COLUMNS)], strict=True))
-            recall_is_demo, claim_deadline, _announced_on, *rule = rest[len(_TITLE_COLUMNS) :]
+            recall_is_demo, claim_deadline, *rule = rest[len(_TITLE_COLUMNS) :]
             coverage = Coverage(
                 batch_id=batch_id,
                 recall=CoveringRecall(
