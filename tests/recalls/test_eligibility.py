@@ -35,6 +35,36 @@ def test_range_width_is_part_of_the_range(db):
     assert not serial_check(model_number="W1000", serial="AB00000000000011", country="US").recalled
 
 
+def test_a_range_reads_the_digits_after_its_own_prefix(db):
+    """The number is the serial's part after the range's prefix, leading zeros and all; a prefix
+    that is not the serial's start, or a number of other width, is another range's."""
+    batch = RecalledBatchFactory(model__model_number="W2000", model__serial_format=r"[0-9A-Z]{1,32}")
+    SerialRangeFactory(batch=batch, prefix="Q7", width=20, start=3, end=3)
+    SerialRangeFactory(batch=batch, prefix="", width=4, start=1000, end=1999)
+
+    def recalled(serial):
+        return serial_check(model_number="W2000", serial=serial, country="US").recalled
+
+    assert recalled("Q7" + "3".zfill(20))
+    assert not recalled("Q7" + "4".zfill(20))
+    assert not recalled("Q8" + "3".zfill(20))
+    assert not recalled("Q7" + "3".zfill(19))  # one digit short of the range's width
+    assert recalled("1500") and not recalled("2000") and not recalled("01500")
+
+
+def test_a_number_too_large_for_any_range_is_no_error(db):
+    """Trailing digits past a 64-bit number can be in no range (their ends are 64-bit): not covered,
+    and no overflow on either database."""
+    batch = RecalledBatchFactory(model__model_number="W3000", model__serial_format=r"[0-9]{1,32}")
+    SerialRangeFactory(batch=batch, prefix="", width=19, start=0, end=9_223_372_036_854_775_807)
+    SerialRangeFactory(batch=batch, prefix="", width=25, start=0, end=5)
+
+    assert serial_check(model_number="W3000", serial="3".zfill(25), country="US").recalled
+    assert not serial_check(model_number="W3000", serial="9" * 25, country="US").recalled
+    assert serial_check(model_number="W3000", serial="9223372036854775807", country="US").recalled
+    assert not serial_check(model_number="W3000", serial="9223372036854775808", country="US").recalled
+
+
 def test_range_units_are_end_minus_start_plus_one(us_recall):
     assert us_recall.batches.get().ranges.get().units == 1_000_000
 
