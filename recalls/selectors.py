@@ -241,14 +241,6 @@ def batch_covering_serial(*, model: ProductModel, serial: str, country: str) -> 
     return _lookup(by="id", key=model.pk, serial=serial, country=country).coverage
 
 
-def recalls_covering_elsewhere(*, model: ProductModel, serial: str, country: str) -> list[RecalledElsewhere]:
-    """The active recalls that cover this unit outside ``country``, latest first, with those countries.
-
-    A unit bought abroad, or whose owner moved, is physically one of the recalled ones: the customer
-    must hear that it is dangerous even where no claim can be made for it."""
-    return list(_lookup(by="id", key=model.pk, serial=serial, country=country).elsewhere)
-
-
 def recall_for_model_in_country(*, model: ProductModel, country: str) -> Recall | None:
     """The active recall covering the model in the country (the latest, if several)."""
     return (

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 
 from claims.models import Claim, ClaimFlag, ClaimStatus
 from claims.services import claim_approve, claim_decide
-from core.errors import Conflict
+from core.errors import ApplicationError, Conflict
 from core.roles import SUPPORT_AGENT
 from tests.claims.conftest import claim_payload, submit
 
@@ -85,6 +85,18 @@ def test_the_refund_is_the_larger_of_the_markets_and_the_confirmed_price(
     assert claim.status == ClaimStatus.AWAITING_DISPOSAL
     assert claim.terms == {"remedy": "refund", "amount": refund, "currency": "EUR", "replacement_model": None}
     assert claim.events.filter(note__startswith="Price paid confirmed from the receipt").exists()
+
+
+def test_a_negative_confirmed_price_is_refused_and_changes_nothing(us_recall, api, agent):
+    claim = refund_claim(api, "59.00")
+    with pytest.raises(ApplicationError) as refused:
+        claim_decide(claim=claim, agent=agent, decision="approve", price_paid_confirmed=Decimal("-1"))
+    assert (refused.value.code, refused.value.fields) == (
+        "validation_error",
+        {"price_paid_confirmed": ["A price cannot be negative."]},
+    )
+    claim.refresh_from_db()
+    assert claim.price_paid_confirmed is None and claim.status == ClaimStatus.NEEDS_REVIEW
 
 
 def test_the_agent_confirms_the_price_on_the_claims_admin_page(us_recall, api, agent, client):
