@@ -121,6 +121,16 @@ def test_add_then_start_pause_and_resume_from_the_campaigns_page(
     assert campaign.status == Campaign.Status.RUNNING
 
 
+def test_resuming_a_campaign_that_is_not_paused_says_why(client, supervisor, us_recall):
+    """The supervisor reads the service's reason, as for a pause twice, not a server error."""
+    campaign = campaign_with_waves(us_recall, "US", [Channel.EMAIL])
+    response = client.post(run(campaign, "resume"), follow=True)
+    assert messages_of(response) == [f"The {campaign} campaign is not paused."]
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.RUNNING
+
+
 def test_an_ended_campaign_cannot_start_again(client, supervisor, us_recall):
     campaign = Campaign.objects.create(recall=us_recall, country="US", status=Campaign.Status.ENDED)
     response = client.post(run(campaign, "start"), follow=True)

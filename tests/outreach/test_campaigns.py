@@ -5,12 +5,15 @@ import csv
 import datetime
 import hashlib
 import io
+import logging
 import re
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, connections
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -23,13 +26,16 @@ from outreach.services import (
     campaign_resume,
     campaign_start,
     notice_bounced,
+    notice_called,
     notice_link,
+    notice_text,
     notices_send,
     wave_plan,
     waves_plan_due,
 )
 from tests.claims.conftest import recalled_serial
 from tests.factories import ClaimFactory
+from tests.logs import event_fields, logged_events
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +158,31 @@ def test_a_german_market_is_told_in_german(owner, us_recall, mailoutbox, django_
         campaign_start(recall=us_recall, country="DE")
     [message] = mailoutbox
     assert message.subject.startswith("Produktsicherheitsrückruf")
+
+
+def test_a_german_notice_gives_the_remedy_in_german_words_and_amounts(owner, us_recall, mailoutbox):
+    """The remedies are worded once per batch, in the market's language (or the preview's)."""
+    owner(country="DE")
+    campaign = campaign_start(recall=us_recall, country="DE")
+    assert notices_send() == 1
+    [message] = mailoutbox
+    assert "- Rückerstattung von 39,99 EUR\n" in message.body
+    preview = notice_text(campaign=campaign, channel=Channel.EMAIL, language="en")
+    assert "- Refund of 39.99 EUR\n" in preview.body
+
+
+def test_an_sms_is_the_short_notice_and_an_e_mail_the_full_one(owner, us_recall, mailoutbox):
+    """An SMS has room for what to do now and the link; the e-mail also says the hazard and the remedy."""
+    owner()
+    owner(email="")
+    campaign_start(recall=us_recall, country="US")
+    assert notices_send() == 2
+    [message] = mailoutbox
+    assert us_recall.hazard in message.body and "Your remedy, free of charge:" in message.body
+    [sms] = OutboxMessage.objects.filter(topic=OutboxMessage.Topic.NOTICE_SMS)
+    text = sms.payload["text"]
+    assert len(text.splitlines()) == 1 and text.startswith("PRODUCT SAFETY RECALL: ")
+    assert "Stop using and charging it now." in text and us_recall.hazard not in text
 
 
 def test_the_daily_limit_holds_and_the_rest_goes_the_next_day(
@@ -391,3 +422,104 @@ def test_letters_are_exported_in_the_same_number_of_queries_however_many(
     with CaptureQueriesContext(connection) as three:
         assert letters_export(out=io.StringIO()) == 3
     assert len(three) == len(one)
+
+
+def test_a_sender_overtaken_after_its_lease_ran_out_leaves_the_notice_to_the_one_that_took_it(
+    owner, us_recall, settings, monkeypatch
+):
+    """A stale sender's failure must not fail, re-time or mark with its error the attempt of the
+    sender that took the notice meanwhile (even when the stale one was the last attempt)."""
+    from smtplib import SMTPException
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    settings.RETRY_MAX_ATTEMPTS = 1
+    theirs = timezone.now() + datetime.timedelta(minutes=5)
+
+    def overtaken(self, messages):
+        # The mail server was slow: the lease ran out and another sender took the notice.
+        Notice.objects.update(attempts=F("attempts") + 1, lease_until=theirs)
+        raise SMTPException("451 timed out")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", overtaken)
+    owner()
+    campaign_start(recall=us_recall, country="US")
+    assert notices_send() == 0
+    notice = Notice.objects.get()
+    assert (notice.status, notice.attempts, notice.lease_until, notice.last_error) == (
+        Notice.Status.PENDING,
+        2,
+        theirs,
+        "",
+    )
+
+
+def test_operators_read_each_pause_resume_failed_send_and_call_in_one_line(
+    owner, us_recall, caplog, monkeypatch
+):
+    """Each line names what it is about (the campaign, the notice, the agent): what operators search by."""
+    from smtplib import SMTPException
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def refuse(self, messages):
+        raise SMTPException("450 mailbox busy")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    caplog.set_level(logging.INFO, logger="outreach.services")
+    owner()
+    owner(email="")
+    campaign = campaign_start(recall=us_recall, country="US")
+    campaign_pause(campaign=campaign)
+    campaign_resume(campaign=campaign)
+    for event in ("campaign.paused", "campaign.resumed"):
+        assert [event_fields(r) for r in logged_events(caplog, event)] == [
+            {"event": event, "campaign": f"{us_recall.code} US"}
+        ]
+
+    call = Notice.objects.get(channel=Channel.SMS)
+    Notice.objects.filter(pk=call.pk).update(channel=Channel.CALL)  # for an agent, not the sender
+    notices_send()
+    e_mail = Notice.objects.get(channel=Channel.EMAIL)
+    [failed] = logged_events(caplog, "notice.send_failed")
+    assert failed.levelno == logging.WARNING
+    assert event_fields(failed) == {
+        "event": "notice.send_failed",
+        "notice": e_mail.pk,
+        "error": "SMTPException: 450 mailbox busy",
+    }
+
+    notice_called(notice=call, agent_id="7")
+    assert [event_fields(r) for r in logged_events(caplog, "notice.called")] == [
+        {"event": "notice.called", "notice": call.pk, "actor": "agent:7"}
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="needs PostgreSQL (set DATABASE_URL): SQLite has no row locks to skip",
+)
+def test_a_sender_skips_the_notices_another_holds_and_sends_the_rest(
+    transactional_db, owner, us_recall, mailoutbox, monkeypatch
+):
+    """SKIP LOCKED on the notices' rows only: another sender's locked notice is left to it, the others
+    go at once, and nothing waits."""
+    # Commits are real here: the wave is planned, and sent by this test only.
+    monkeypatch.setattr("outreach.services.queue_after_commit", lambda *args, **kwargs: None)
+    for _ in range(3):
+        owner()
+    campaign_start(recall=us_recall, country="US")
+    held = Notice.objects.order_by("pk").first()
+    other = connections.create_connection("default")  # another sender's own transaction
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {Notice._meta.db_table} WHERE id = %s FOR UPDATE", [held.pk])  # noqa: S608
+        assert notices_send() == 2
+    finally:
+        other.rollback()
+        other.close()
+    assert len(mailoutbox) == 2 and held.owner.email not in {to for m in mailoutbox for to in m.to}
+    held.refresh_from_db()
+    assert (held.status, held.attempts) == (Notice.Status.PENDING, 0)

@@ -19,7 +19,13 @@ from django.utils import timezone
 
 from claims.models import ClaimStatus
 from outreach.models import Campaign, Channel, Notice
-from outreach.selectors import FunnelRow, campaign_funnel, funnels_by_market, notices_by_channel
+from outreach.selectors import (
+    FunnelRow,
+    campaign_funnel,
+    funnels_by_market,
+    notices_by_channel,
+    notices_by_recall_and_channel,
+)
 from tests.factories import ClaimFactory, MarketRuleFactory, RecalledBatchFactory, SerialRangeFactory
 from tests.outreach.owners import campaign_with_waves, known_owner, notice
 
@@ -156,3 +162,18 @@ def test_owners_notified_per_channel_in_a_period(campaign, us_recall):
     }  # until is exclusive
     assert notices_by_channel(since=JULY)["letter"] == 1
     assert notices_by_channel()["sms"] == 5  # every recall: the other recall's SMS too
+
+
+def test_an_owner_notified_twice_by_one_channel_counts_once_for_it(campaign, us_recall):
+    """Owners notified, not notices: a later wave by e-mail again does not count its owner twice, in
+    the totals nor in the monthly report's period."""
+    again = known_owner(us_recall)
+    campaign.waves.create(number=5, day=28, channel=E, planned_at=timezone.now())
+    notice(campaign, 1, again, sent_at=JUNE)
+    notice(campaign, 5, again, sent_at=JUNE + datetime.timedelta(days=1))
+    assert notices_by_channel(recall=us_recall, country="US")["email"] == 5 + 1
+    by_recall = notices_by_recall_and_channel(
+        recall_ids=[us_recall.pk], since=JUNE - datetime.timedelta(days=9), until=JULY
+    )
+    # In June: the owner e-mailed twice and the DE owner; to date A to E as well.
+    assert by_recall[us_recall.pk, E] == (2, 7)
