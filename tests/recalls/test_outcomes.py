@@ -1,12 +1,18 @@
 """What the recall catalogue's services say and read, word for word: the refusals of a serial check, the
 import's rejections and counts, the byte table the import normalises with, and the model as read."""
 
+import datetime
 import io
 
 import pytest
 
 from core.errors import ApplicationError
-from recalls.selectors import product_model_get, recall_for_model_in_country, recall_list_active
+from recalls.selectors import (
+    CoveringRecall,
+    product_model_get,
+    recall_for_model_in_country,
+    recall_list_active,
+)
 from recalls.serials import normalise_serial
 from recalls.services import (
     REJECTIONS_KEPT,
@@ -38,11 +44,19 @@ def test_the_import_normalises_bytes_as_the_check_normalises_text():
     [
         (lambda: product_model_require(model_number="Z9"), {"model_number": ["Unknown model number 'Z9'."]}),
         (
+            lambda: serial_check(model_number="Z9", serial="AH23060000000042", country="US"),
+            {"model_number": ["Unknown model number 'Z9'."]},
+        ),
+        (
             lambda: country_require(country="Narnia"),
             {"country": ["'Narnia' is not an ISO 3166-1 alpha-2 country code."]},
         ),
         (
             lambda: serial_check(model_number="A1263", serial="12", country="US"),
+            {"serial": ["Check the serial number on the unit's label."]},
+        ),
+        (  # a check needs a serial: blank, or only the separators the check drops
+            lambda: serial_check(model_number="A1263", serial=" - ", country="US"),
             {"serial": ["Check the serial number on the unit's label."]},
         ),
     ],
@@ -56,6 +70,26 @@ def test_a_check_is_refused_in_words(us_recall, call, fields):
             "invalid_serial",
             "This cannot be a serial number of model A1263.",
         )
+
+
+def test_a_serial_longer_than_any_is_refused_though_the_models_format_would_take_it(db):
+    ProductModelFactory(model_number="W9000", serial_format=r"[0-9A-Z]+")
+    with pytest.raises(ApplicationError) as refused:
+        serial_check(model_number="W9000", serial="A" * 33, country="US")
+    assert (refused.value.code, refused.value.detail) == (
+        "invalid_serial",
+        "This cannot be a serial number of model W9000.",
+    )
+    assert serial_check(model_number="W9000", serial="A" * 32, country="US").recalled is False
+
+
+def test_a_covering_recall_takes_claims_until_the_end_of_its_deadline_day():
+    recall = CoveringRecall(
+        id=1, code="R", title="R", is_demo=False, claim_deadline=datetime.date(2026, 1, 31)
+    )
+    assert recall.claims_open(today=datetime.date(2026, 1, 31))
+    assert not recall.claims_open(today=datetime.date(2026, 2, 1))
+    assert CoveringRecall(id=1, code="R", title="R", is_demo=False, claim_deadline=None).claims_open()
 
 
 def test_a_model_is_read_with_its_name_and_demo_label_however_its_number_is_typed(db):

@@ -143,3 +143,16 @@ def test_the_admin_edits_title_and_hazard_per_language(client, translated_recall
         assert f'name="title_{language}"' in page and f'name="hazard_{language}"' in page
     assert TITLES["ja"] in page and HAZARDS["de"] in page
     assert "googleapis" not in page  # no script from elsewhere: the CSP would refuse it
+
+
+def test_the_eligibility_query_falls_back_to_the_untranslated_title(translated_recall):
+    """A recall written before its titles were translated has its title in the original column only."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Recall._meta.db_table} SET title = %s, title_en = NULL, title_de = NULL, title_ja = NULL "
+            "WHERE id = %s",
+            ["Untranslated title", translated_recall.pk],
+        )
+    model = product_model_get(model_number="A1263")
+    coverage = batch_covering_serial(model=model, serial="AH23060000000042", country="US")
+    assert coverage.recall.title == "Untranslated title"
