@@ -118,6 +118,23 @@ def test_claim_in_a_market_that_holds_the_remedy_awaits_disposal(api, us_recall)
     ]
 
 
+def test_a_replacement_is_accepted_as_a_model_with_no_amount_or_currency(api, us_recall):
+    """The terms of a replacement name the unit sent and no money: no currency left from the reset."""
+    created = submit(api, claim_payload(remedy="replacement")).json()
+
+    body = api.get(detail_url(created["reference"]), headers=bearer(created["access_token"])).json()
+
+    assert body["status"] == "approved"
+    assert body["terms"] == {
+        "remedy": "replacement",
+        "amount": None,
+        "currency": None,
+        "replacement_model": "A1263",
+    }
+    claim = Claim.objects.get()
+    assert (claim.terms_amount, claim.terms_currency) == (None, "")
+
+
 def test_recall_of_a_claim_is_the_latest_active_recall_for_its_market(api, us_recall):
     # given a later recall of the same model in the US that ranges other serials
     later = MarketRuleFactory(country="US", recall__announced_on=datetime.date(2025, 10, 1)).recall
@@ -180,6 +197,8 @@ def test_serial_recalled_only_in_other_markets_is_not_recalled_here(api, us_reca
 
     assert response.status_code == 422
     assert response.json()["code"] == "serial_not_recalled"
+    # the form shows on the serial that the unit is recalled, only not here
+    assert response.json()["fields"] == {"serial": ["Recalled in other countries, not in this one."]}
 
 
 def test_second_claim_for_a_serial_is_a_duplicate(api, us_recall):

@@ -20,6 +20,7 @@ from claims.models import Claim, ClaimDocument, ClaimFlag
 from claims.selectors import claims_sharing_contact
 from recalls.models import ProductModel
 from tests.claims.conftest import claim_payload, recalled_serial, submit, upload
+from tests.factories import RecalledBatchFactory, SerialRangeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +195,46 @@ def test_serials_further_apart_or_from_one_household_pass(api, us_recall):
     assert not ClaimFlag.objects.exists()
 
 
+def test_every_neighbour_within_the_distance_is_named(api, us_recall, settings):
+    """With a distance of three, a serial has six neighbours: the claim names each of them, and each of
+    them names it (more than five, the most a check shows of one kind is ten)."""
+    settings.NEIGHBOURING_SERIAL_DISTANCE = 3
+    others = {
+        submit(api, claim_payload(serial=recalled_serial(5000 + n), **contact(10 + n))).json()["reference"]: n
+        for n in (-3, -2, -1, 1, 2, 3)
+    }
+
+    middle = submit(api, claim_payload(serial=recalled_serial(5000), **contact(10))).json()["reference"]
+
+    flags = ClaimFlag.objects.filter(claim__reference=middle, reason=Reason.NEIGHBOURING_SERIALS)
+    assert sorted(flags.values_list("related_claim__reference", flat=True)) == sorted(others)
+    assert sorted(flags.values_list("detail", flat=True)) == sorted(
+        f"Serial {recalled_serial(5000 + n)}, next to this one, was claimed by another contact "
+        f"(claim {reference})."
+        for reference, n in others.items()
+    )
+    for reference in others:
+        assert ClaimFlag.objects.filter(
+            claim__reference=reference, related_claim__reference=middle, reason=Reason.NEIGHBOURING_SERIALS
+        ).exists()
+
+
+def test_the_last_serial_of_its_digits_is_a_neighbour_too(api, us_recall):
+    """Neighbours are looked for up to the highest number the serial's digits can write (999999999
+    here), not one below it."""
+    batch = RecalledBatchFactory(recall=us_recall, model=us_recall.models.get(), markets=["US"])
+    SerialRangeFactory(batch=batch, prefix="AH2306X", width=9, start=999_999_990, end=999_999_999)
+    last = submit(api, claim_payload(serial="AH2306X999999999", **contact(1))).json()["reference"]
+
+    second = submit(api, claim_payload(serial="AH2306X999999998", **contact(2)))
+
+    assert second.json()["status"] == "needs_review"
+    assert ClaimFlag.objects.get(claim__reference=second.json()["reference"]).detail == (
+        f"Serial AH2306X999999999, next to this one, was claimed by another contact (claim {last})."
+    )
+    assert reasons(last) == {Reason.NEIGHBOURING_SERIALS}
+
+
 # --- The same document, not byte for byte ---------------------------------------------------------
 
 
@@ -216,7 +257,14 @@ def test_the_same_receipt_with_a_byte_added_flags_both_claims(api, us_recall):
     assert second.json()["status"] == "needs_review"
     assert reasons(first.json()["reference"]) == {Reason.DUPLICATE_RECEIPT}
     assert reasons(second.json()["reference"]) == {Reason.DUPLICATE_RECEIPT}
-    assert "saved differently" in ClaimFlag.objects.get(claim__reference=second.json()["reference"]).detail
+    # each agent reads which claim had it, and that the file differs but the pages do not
+    first_ref, second_ref = first.json()["reference"], second.json()["reference"]
+    assert ClaimFlag.objects.get(claim__reference=second_ref).detail == (
+        f"The same receipt was sent with claim {first_ref} (the same pages, saved differently)."
+    )
+    assert ClaimFlag.objects.get(claim__reference=first_ref).detail == (
+        f"The same receipt was sent with claim {second_ref} (the same pages, saved differently)."
+    )
 
 
 def test_receipts_of_one_shop_for_different_orders_pass(api, us_recall):
@@ -248,6 +296,21 @@ def test_a_photo_resized_and_resaved_flags_both_claims(api, us_recall):
     assert reasons(first.json()["reference"]) == {Reason.DUPLICATE_PHOTO}
     detail = ClaimFlag.objects.get(claim__reference=second.json()["reference"]).detail
     assert first.json()["reference"] in detail and "near copy" in detail
+
+
+def test_a_picture_sent_as_a_receipt_is_not_compared_with_photos(api, us_recall):
+    """A receipt is a duplicate of receipts and a photo of photos: the same picture sent once as each is
+    neither a reused receipt nor a reused photo, so it holds no claim."""
+    picture = photo(1)
+    submit(api, claim_payload(**contact(1)), files={"proof_of_purchase": upload(picture)})
+    second = submit(
+        api,
+        claim_payload(serial=recalled_serial(900), **contact(2)),
+        files={"product_photo": upload(picture)},
+    )
+
+    assert second.json()["status"] == "approved"
+    assert not ClaimFlag.objects.exists()
 
 
 def test_different_photos_pass(api, us_recall):
