@@ -60,7 +60,7 @@ CLAIMS_PATH, BARE_PATH = "/api/v1/claims/", "/api/bench/bare-lookup/"
 BLOCK = 100_000  # serials reserved by one run: far more than it can claim in its phases
 # Each claim has an e-mail and address of its own, as customers do (many claims from one contact are
 # held for review); the bench finds its claims by that e-mail.
-EMAIL_PREFIX, EMAIL_DOMAIN = "claim-intake-bench+", "@example.invalid"
+EMAIL_PREFIX, EMAIL_DOMAIN = "claim-intake-bench-", "@example.invalid"
 AIM_RATE, AIM_RATIO = 400, 0.2
 
 CLAIM_BODY = {

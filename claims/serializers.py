@@ -285,9 +285,7 @@ class ClaimCreatedSerializer(serializers.Serializer):
     remedy = serializers.ChoiceField(
         choices=Remedy.choices, source="claim.remedy", help_text="The remedy the customer chose."
     )
-    recall = serializers.CharField(
-        source="claim.recall.code", help_text="The code of the recall it is under."
-    )
+    recall = serializers.CharField(source="recall_code", help_text="The code of the recall it is under.")
     model_number = serializers.CharField(source="claim.model.model_number", help_text="The unit's model.")
     serial = serializers.CharField(
         source="claim.serial",

@@ -715,6 +715,7 @@ class ClaimSubmission:
 class SubmittedClaim:
     claim: Claim
     access_token: str = field(repr=False)
+    recall_code: str = ""  # of the recall it is under, as the intake read it (no query for the row)
 
 
 @dataclass
@@ -946,7 +947,7 @@ def claim_create(*, prepared: PreparedClaim) -> SubmittedClaim:
         status=claim.status,
         serial_recalled=claim.serial_recalled,
     )
-    return SubmittedClaim(claim=claim, access_token=prepared.token)
+    return SubmittedClaim(claim=claim, access_token=prepared.token, recall_code=prepared.decision.recall.code)
 
 
 def claim_prepared_discard(*, prepared: PreparedClaim) -> None:
