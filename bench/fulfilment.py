@@ -195,13 +195,17 @@ def delete_bench_claims() -> tuple[int, int, int]:
 
 
 def create_claims(first_serial: int, first_index: int, count: int) -> list[int]:
-    """``count`` approved gift-card claims, as an agent's approval leaves them; their ids."""
+    """``count`` approved gift-card claims, as an agent's approval leaves them (with the terms their
+    market offers); their ids."""
     from django.db import transaction
+    from django.utils import timezone
 
     from claims.models import Claim, ClaimStatus
-    from recalls.models import Remedy
+    from recalls.models import MarketRule, Remedy
 
     recall, model = recall_and_model()
+    rule = MarketRule.objects.get(recall=recall, country=COUNTRY)
+    accepted_at = timezone.now()
     claims = [
         Claim(
             reference=f"{REFERENCE_PREFIX}{first_index + i:09d}",
@@ -219,6 +223,10 @@ def create_claims(first_serial: int, first_index: int, count: int) -> list[int]:
             postal_code="12345",
             language="en",
             access_token_hash="0" * 64,
+            terms_remedy=Remedy.GIFT_CARD,
+            terms_amount=rule.gift_card_amount,
+            terms_currency=rule.gift_card_currency,
+            terms_accepted_at=accepted_at,
         )
         for i in range(count)
     ]
