@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from disposal.models import RecyclingFacility, hash_facility_token
+from disposal.selectors import PlaceUnknown, facility_list_public
 from tests.factories import ClaimFactory, facility_with_token
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +167,11 @@ def test_the_e_mail_names_the_centres_nearest_the_customers_city_with_distances(
     body = mailoutbox[0].body
     assert body.index("Munich centre") < body.index("Berlin centre")
     assert re.search(r"Munich centre, .* \(0\.\d km\)\n- Berlin centre, .* \(50\d\.\d km\)", body)
+
+
+def test_a_city_without_its_country_cannot_be_placed():
+    """Callers other than the API (which checks first) hear the same 400 on ``city``."""
+    with pytest.raises(PlaceUnknown) as refused:
+        facility_list_public(city="Munich")
+    assert refused.value.code == "validation_error"
+    assert refused.value.fields == {"city": ["A city needs its country."]}

@@ -4,19 +4,21 @@ centre's confirmation marking it returned, and the kits agents follow up."""
 import csv
 import datetime
 import io
+import logging
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from claims.models import ClaimStatus, UnitCondition, hash_token
+from claims.models import ClaimEvent, ClaimStatus, UnitCondition, hash_token
 from claims.services import status_link_token
-from core.errors import Conflict
+from core.errors import ApplicationError, Conflict
 from core.models import OutboxMessage
 from disposal.models import ReturnKit
 from disposal.selectors import return_kit_reason, return_kits_overdue
-from disposal.services import disposal_confirm, return_kit_mark_shipped, return_kit_order
+from disposal.services import disposal_confirm, return_kit_mark_shipped, return_kit_order, return_kit_payload
 from tests.factories import (
     ClaimFactory,
     MarketRuleFactory,
@@ -29,6 +31,7 @@ pytestmark = pytest.mark.django_db
 
 TOKEN = "the-claims-own-token"
 TOKYO = (35.6895, 139.69171)
+SAPPORO = (43.06417, 141.34694)
 
 
 @pytest.fixture
@@ -324,3 +327,57 @@ def test_the_status_page_speaks_of_the_kit_in_german_and_japanese(claim_in, clie
             "/status/", {"reference": claim.reference, "token": TOKEN}, HTTP_ACCEPT_LANGUAGE=language
         ).content.decode()
         assert words in page, language
+
+
+def test_a_centre_listed_under_another_country_is_not_near_however_close(claim_in):
+    """The kit's label returns the unit to a centre of the claim's own country: one across a border
+    does not make the kit needless."""
+    facility_with_token("Across the border", country="KR", latitude=SAPPORO[0], longitude=SAPPORO[1])
+    assert return_kit_reason(claim_in(city="Sapporo")) == ReturnKit.Reason.NO_CENTRE_NEAR
+
+
+def test_the_providers_order_ships_to_the_customers_address_in_their_country(claim_in):
+    kit, _ = return_kit_order(
+        claim=claim_in(city="Sapporo", customer_name="Hanako Yamada", postal_code="060-0001")
+    )
+    assert return_kit_payload(kit)["ship_to"] == {
+        "name": "Hanako Yamada",
+        "address": "1 Main Street\n060-0001 Sapporo",
+        "country": "JP",
+    }
+
+
+def test_a_shipped_kit_tells_the_customer_when_it_was_sent(claim_in, api):
+    claim = claim_in()
+    return_kit_order(claim=claim)
+    sent = timezone.now()
+    with time_machine.travel(sent, tick=False):
+        return_kit_mark_shipped(reference=claim.reference, tracking_number="JP123")
+    kit = api.get(f"/api/v1/claims/{claim.reference}/", headers=bearer()).json()["return_kit"]
+    assert set(kit) == {"status", "tracking_number", "ordered_at", "shipped_at", "returned_at"}
+    assert datetime.datetime.fromisoformat(kit["shipped_at"]) == sent
+    assert kit["returned_at"] is None
+
+
+def test_marking_a_kit_shipped_without_a_tracking_number_is_refused_on_that_field(claim_in):
+    claim = claim_in()
+    return_kit_order(claim=claim)
+    with pytest.raises(ApplicationError) as refused:
+        return_kit_mark_shipped(reference=claim.reference, tracking_number="  ")
+    assert refused.value.code == "validation_error"
+    assert refused.value.fields == {"tracking_number": ["Required."]}
+    assert ReturnKit.objects.get(claim=claim).status == ReturnKit.Status.ORDERED
+
+
+def test_a_kit_shipped_is_a_note_on_the_claims_timeline_and_a_log_event(claim_in, caplog):
+    claim = claim_in()
+    return_kit_order(claim=claim)
+    with caplog.at_level(logging.INFO, logger="disposal.services"):
+        return_kit_mark_shipped(reference=claim.reference, tracking_number="JP123")
+    event = claim.events.last()
+    assert (event.kind, event.display_note) == (
+        ClaimEvent.Kind.NOTE,
+        "Return kit sent, tracking number JP123.",
+    )
+    [logged] = [r for r in caplog.records if getattr(r, "event", None) == "return_kit.shipped"]
+    assert (logged.claim, logged.tracking) == (claim.reference, "JP123")

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from core.errors import Conflict
 from incidents.models import Incident, IncidentStatus
 from incidents.services import incident_triage
 from tests.claims.conftest import image_bytes, upload
@@ -158,3 +159,27 @@ def test_the_photo_is_served_only_to_staff_who_may_read_reports(
     assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
     page = client.get(change_url(incident)).content.decode()
     assert url in page and incident.photo.name not in page  # never the stored file's own address
+
+
+def test_a_status_that_may_not_follow_is_refused_on_the_status_field_saying_why(us_recall, supervisor):
+    """The admin form puts ``fields`` on the form's own fields: the message belongs to ``status``."""
+    incident = make_incident(kind="overheating")
+    incident_triage(incident_id=incident.pk, changes={"status": "reported"}, user=supervisor)
+    with pytest.raises(Conflict) as refused:
+        incident_triage(incident_id=incident.pk, changes={"status": "received"}, user=supervisor)
+    assert refused.value.code == "invalid_transition"
+    assert refused.value.fields == {"status": ["Not allowed from the current status."]}
+
+
+def test_closing_a_serious_incident_before_its_report_is_refused_saying_what_to_do_first(
+    us_recall, supervisor
+):
+    incident = make_incident()
+    with pytest.raises(Conflict) as refused:
+        incident_triage(incident_id=incident.pk, changes={"status": "closed"}, user=supervisor)
+    assert refused.value.code == "report_outstanding"
+    assert refused.value.detail == "A serious incident is reported to the regulator before it is closed."
+    assert refused.value.fields == {
+        "status": ["File the regulator's reference, or mark the incident reported, first."]
+    }
+    assert Incident.objects.get().status == IncidentStatus.RECEIVED

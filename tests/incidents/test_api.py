@@ -9,11 +9,15 @@ from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
 from claims.models import Channel
+from core.errors import ApplicationError
+from incidents import services
 from incidents.models import Incident, IncidentStatus
+from recalls.models import RecalledSerial
 from tests.claims.conftest import image_bytes, jpeg_with_gps, png_bomb, upload
 from tests.factories import ClaimFactory, MarketRuleFactory, RecalledBatchFactory, SerialRangeFactory
 
 from .conftest import INCIDENTS, incident_payload, report, stored_files
+from .helpers import make_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +198,60 @@ def test_the_created_time_is_when_the_programme_learnt_of_it(api, us_recall):
     before = timezone.now()
     report(api)
     assert Incident.objects.get().created_at >= before
+
+
+def test_a_unit_listed_serial_by_serial_in_a_batch_recalled_abroad_is_linked_to_that_batch(api, us_recall):
+    """A batch may list its serials one by one instead of by range: the listed unit is still one of it."""
+    japan = MarketRuleFactory(country="JP", offers_gift_card=False)
+    model = us_recall.models.get()
+    RecalledBatchFactory(recall=japan.recall, model=model, markets=["JP"])  # another batch, not listing it
+    batch = RecalledBatchFactory(recall=japan.recall, model=model, markets=["JP"])
+    RecalledSerial.objects.create(model=model, serial="AJ23100000000042", recall=japan.recall, batch=batch)
+    assert report(api, incident_payload(serial="AJ23100000000042")).status_code == 201
+    assert Incident.objects.get().batch == batch
+
+
+def test_a_phone_number_that_cannot_be_read_is_explained_with_the_markets_own_example(api, us_recall):
+    response = report(api, incident_payload(phone="12", country="DE", serial=""))
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "phone": [
+            "Enter a valid phone number for Germany (DE), such as 030 123456, or one of another country "
+            "with its country code (+...)."
+        ]
+    }
+
+
+def test_a_claim_reference_of_another_shape_is_explained_with_an_example(us_recall):
+    """The API's pattern refuses it first; the page's form leaves the shape to the intake."""
+    with pytest.raises(ApplicationError) as refused:
+        make_incident(claim_reference="RC-123")
+    assert refused.value.code == "validation_error"
+    assert refused.value.fields == {"claim_reference": ["A claim reference looks like RC-7K3F9QX2."]}
+
+
+def test_the_intake_itself_refuses_blank_names_and_descriptions_whatever_the_channel(us_recall):
+    """The API's serializer refuses blanks first; other channels rely on the service's own check."""
+    with pytest.raises(ApplicationError) as refused:
+        make_incident(name=" \t", description="\x00 ")
+    assert refused.value.code == "validation_error"
+    assert refused.value.fields == {
+        "name": ["This field may not be blank."],
+        "description": ["This field may not be blank."],
+    }
+    assert not Incident.objects.exists()
+
+
+def test_when_no_free_reference_can_be_drawn_the_report_fails_and_its_photo_is_not_kept(
+    us_recall, media, monkeypatch
+):
+    """Five draws that all collide are a broken random source, not bad luck: the error says so, and the
+    photo stored for the report is removed again."""
+    taken = make_incident().reference
+    draws = []
+    monkeypatch.setattr(services, "new_incident_reference", lambda: draws.append(taken) or taken)
+    with pytest.raises(RuntimeError, match=r"^Could not draw a free incident reference\.$"):
+        make_incident(photo=upload(image_bytes("PNG"), "x.png", "image/png"))
+    assert len(draws) == 5
+    assert Incident.objects.count() == 1
+    assert stored_files(media) == []

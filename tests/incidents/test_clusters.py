@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from incidents.models import Incident
 from incidents.selectors import clusters_outside_recalls, serial_block
-from tests.factories import SerialRangeFactory
+from recalls.models import RecalledSerial
+from tests.factories import ProductModelFactory, SerialRangeFactory
 
 from .helpers import make_incident
 
@@ -88,3 +89,32 @@ def test_supervisors_see_the_warning_on_the_index_and_the_incidents_list(
     client.force_login(agent)
     page = client.get(reverse("admin:incidents_incident_changelist")).content.decode()
     assert "the recall may need widening" not in page
+
+
+def test_a_serial_no_longer_than_the_block_digits_is_in_no_block_and_no_cluster(us_recall, settings):
+    """With the block as long as the serial, nothing is left to group by: no warning at all."""
+    assert serial_block("AH2307") == ""
+    settings.INCIDENT_CLUSTER_BLOCK_DIGITS = 16
+    for serial in ("AH23070000000001", "AH23070000000002", "AH23070000000003"):
+        make_incident(serial=serial)
+    assert clusters_outside_recalls() == []
+
+
+def test_clusters_are_listed_by_block_whatever_their_model(us_recall):
+    """Supervisors read the warnings in serial order: a model added later does not come last."""
+    ProductModelFactory(model_number="B2000")
+    for n in range(3):
+        make_incident(serial=f"AH2308000000000{n}")  # A1263, the older model
+        make_incident(model_number="B2000", serial=f"AH2307000000000{n}")
+    clusters = clusters_outside_recalls()
+    assert [(c.model_number, c.block) for c in clusters] == [("B2000", "AH23070000"), ("A1263", "AH23080000")]
+
+
+def test_units_a_recalled_batch_lists_serial_by_serial_do_not_count(us_recall):
+    """A batch may list serials one by one instead of by range: those units are inside the recall."""
+    clustered = ("AH23070000000001", "AH23070000000002", "AH23070000000003")
+    for serial in clustered:
+        make_incident(serial=serial)
+    batch = us_recall.batches.get()
+    RecalledSerial.objects.create(model=batch.model, serial=clustered[0], recall=us_recall, batch=batch)
+    assert clusters_outside_recalls() == []

@@ -2,12 +2,15 @@
 the report is filed; supervisors hear once when half of its time is gone."""
 
 import datetime
+import logging
 
 import pytest
 import time_machine
 from django.conf import settings
 
 from core.models import OutboxMessage
+from incidents import services
+from incidents.deadlines import ReportingRule
 from incidents.models import Incident, IncidentStatus
 from incidents.services import deadlines_halfway_warn, incident_triage
 
@@ -158,3 +161,34 @@ def test_closing_with_the_regulators_reference_meets_the_deadline(us_recall, sup
         user=supervisor,
     )
     assert incident.status == IncidentStatus.CLOSED and incident.deadline_met
+
+
+def test_every_deadline_half_gone_is_warned_of_counted_and_logged_in_one_run(us_recall, supervisor, caplog):
+    with time_machine.travel(LEARNT, tick=False):
+        make_incident()
+        make_incident(country="CA")
+    with (
+        time_machine.travel(LEARNT + datetime.timedelta(days=1), tick=False),
+        caplog.at_level(logging.INFO, logger="incidents.services"),
+    ):
+        assert deadlines_halfway_warn() == 2
+    assert half_time_emails().count() == 2
+    [logged] = [r for r in caplog.records if getattr(r, "event", None) == "incident.deadlines_warned"]
+    assert logged.count == 2
+    assert set(Incident.objects.values_list("halfway_warned_at", flat=True)) == {
+        LEARNT + datetime.timedelta(days=1)
+    }
+
+
+def test_a_triage_after_the_markets_rule_changed_gives_the_incident_the_new_rules_deadline(
+    us_recall, supervisor, monkeypatch
+):
+    """A rule changed by a release applies from the incident's next triage, from when it was learnt of."""
+    with time_machine.travel(LEARNT, tick=False):
+        incident = make_incident()
+    assert incident.report_due_at == LEARNT + datetime.timedelta(hours=24)
+    shorter = ReportingRule("CPSC section 15(b) report, as amended (US)", datetime.timedelta(hours=12))
+    monkeypatch.setattr(services, "reporting_rule", lambda country: shorter)
+    incident = incident_triage(incident_id=incident.pk, changes={"severity": "severe"}, user=supervisor)
+    assert incident.report_rule == shorter.rule
+    assert incident.report_due_at == LEARNT + datetime.timedelta(hours=12)

@@ -1,13 +1,17 @@
 """The demo's incident reports: labelled as demo, loaded once, with a deadline running and a cluster."""
 
+import datetime
 import os
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from incidents.demo import DOMAIN
 from incidents.models import Incident
-from incidents.selectors import clusters_outside_recalls
+from incidents.selectors import clusters_outside_recalls, incident_counts
+
+from .helpers import make_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +53,12 @@ def test_the_monthly_counts_take_the_reports_the_programme_learnt_of_in_the_peri
         )["incidents"]
         == 1
     )  # the Japanese unit is under no recall of these tests
+
+
+def test_injuries_count_only_the_reports_of_someone_hurt(us_recall):
+    with time_machine.travel(datetime.datetime(2026, 2, 2, 9, 0, tzinfo=datetime.UTC), tick=False):
+        make_incident(kind="smoke", injury=True)
+        make_incident(kind="overheating")
+        make_incident(kind="melting")
+    counts = incident_counts(start=datetime.date(2026, 2, 2), end=datetime.date(2026, 2, 2))
+    assert (counts["incidents"], counts["injuries"]) == (3, 1)
