@@ -491,8 +491,8 @@ def run_claims(load: Load):
 
 def delete_idempotency_records(keys: list[str]) -> int:
     """The records of the run's keys: stored as an HMAC of the key under the run's secret key."""
-    from claims.models import IdempotencyRecord
     from core.idempotency import _derive
+    from core.models import IdempotencyRecord
 
     hashes = [_derive("idempotency-key", key).hex() for key in keys]
     return sum(
