@@ -254,7 +254,7 @@ def incident_triage_check(*, incident: Incident, changes: dict[str, Any]) -> Non
     if after.status != incident.status and after.status not in TRANSITIONS[incident.status]:
         raise Conflict(
             "invalid_transition",
-            f"A {incident.get_status_display().lower()} incident cannot become "
+            f"An incident that is {incident.get_status_display().lower()} cannot become "
             f"{IncidentStatus(after.status).label.lower()}.",
             fields={"status": ["Not allowed from the current status."]},
         )

@@ -168,6 +168,7 @@ def test_a_status_that_may_not_follow_is_refused_on_the_status_field_saying_why(
     with pytest.raises(Conflict) as refused:
         incident_triage(incident_id=incident.pk, changes={"status": "received"}, user=supervisor)
     assert refused.value.code == "invalid_transition"
+    assert refused.value.detail == "An incident that is reported to the regulator cannot become received."
     assert refused.value.fields == {"status": ["Not allowed from the current status."]}
 
 
