@@ -715,7 +715,7 @@ class ClaimSubmission:
 class SubmittedClaim:
     claim: Claim
     access_token: str = field(repr=False)
-    recall_code: str = ""  # of the recall it is under, as the intake read it (no query for the row)
+    recall_code: str  # of the recall it is under, as the intake read it (no query for the row)
 
 
 @dataclass
