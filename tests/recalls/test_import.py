@@ -1,6 +1,9 @@
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
 from django.core.management import CommandError, call_command
 
 from recalls.models import RecalledBatch, RecalledSerial
@@ -181,3 +184,30 @@ def test_a_file_past_the_first_mib_is_imported_whole_with_its_line_numbers(us_re
     assert report.imported == 84_999
     assert [r.line for r in report.rejected] == [first_past_a_mib + 1 + (1 if csv else 0)]
     assert RecalledSerial.objects.filter(serial="AL23090000084999").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL): SQLite has one writer"
+)
+def test_two_imports_of_one_model_at_once_list_each_serial_once(us_recall):
+    # given two files of one model with half their serials in common, imported at the same moment
+    first = b"\n".join(f"AL2309{n:010d}".encode() for n in range(0, 3000))
+    second = b"\n".join(f"AL2309{n:010d}".encode() for n in range(1500, 4500))
+    barrier = threading.Barrier(2)
+
+    def one(args):
+        data, name = args
+        try:
+            recall = type(us_recall).objects.get(pk=us_recall.pk)
+            barrier.wait(timeout=30)
+            return run_import(recall, data, batch_name=name).imported
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        imported = list(pool.map(one, [(first, "first"), (second, "second")]))
+
+    # then neither failed, and each serial is listed once, under the import that came first
+    assert sorted(imported) == [1500, 3000]
+    assert RecalledSerial.objects.filter(recall=us_recall).count() == 4500
