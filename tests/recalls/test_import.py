@@ -3,8 +3,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from recalls.models import RecalledBatch, RecalledSerial
 from recalls.services import SerialImportError, serials_import
