@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from core.outbox import outbox_mail_connection
 from recalls.countries import emergency_number
 
 from . import extensions
@@ -69,7 +70,7 @@ def claim_email_send(*, claim_id: int, template: str, event_id: int | None = Non
         }
         subject = render_to_string(f"claims/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"claims/email/{template}.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [claim.email])
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [claim.email], connection=outbox_mail_connection())
 
 
 def _agent_words(claim: Claim, *, template: str, event_id: int | None) -> str | None:

@@ -12,6 +12,7 @@ import logging
 from functools import partial
 
 from celery import current_app
+from django.core.cache import cache
 from django.db import transaction
 
 from .recovery import error_text, log_event
@@ -19,9 +20,14 @@ from .recovery import error_text, log_event
 logger = logging.getLogger(__name__)
 
 OUTBOX_DELIVER = "core.tasks.outbox_deliver_task"
+OUTBOX_DRAIN = "core.tasks.outbox_drain_task"
+# Set while a drain of the outbox is queued and has not started: new messages queue no other. It
+# expires, so a lost drain (or a worker too busy to start it) holds no message up for long.
+OUTBOX_DRAIN_QUEUED = "outbox:drain-queued"
+OUTBOX_DRAIN_QUEUED_SECONDS = 2
 
 
-def _queue(task_name: str, **kwargs) -> None:
+def _queue(task_name: str, **kwargs) -> bool:
     try:
         # No publish retries: an unreachable broker must not hold the answer to a committed change.
         current_app.tasks[task_name].apply_async(kwargs=kwargs, retry=False)
@@ -29,6 +35,8 @@ def _queue(task_name: str, **kwargs) -> None:
         log_event(
             logger, "queue.unavailable", logging.WARNING, task=task_name, error=error_text(exc), **kwargs
         )
+        return False
+    return True
 
 
 def queue_after_commit(task_name: str, **kwargs) -> None:
@@ -37,3 +45,16 @@ def queue_after_commit(task_name: str, **kwargs) -> None:
 
 def outbox_deliver_after_commit(*, message_id: int, attempt: int) -> None:
     queue_after_commit(OUTBOX_DELIVER, message_id=message_id, attempt=attempt)
+
+
+def _outbox_drain_queue() -> None:
+    # The flag is set after the commit and the drain clears it before it reads: a message committed
+    # while the flag was up is seen by the drain that is queued. The cache is shared by every process
+    # (production refuses one that is not); the sweep delivers whatever a lost drain left.
+    if cache.add(OUTBOX_DRAIN_QUEUED, True, timeout=OUTBOX_DRAIN_QUEUED_SECONDS) and not _queue(OUTBOX_DRAIN):
+        cache.delete(OUTBOX_DRAIN_QUEUED)
+
+
+def outbox_drain_after_commit() -> None:
+    """New messages are delivered by one drain of the outbox, queued once for all of them."""
+    transaction.on_commit(_outbox_drain_queue)

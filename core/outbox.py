@@ -1,7 +1,9 @@
 """Messages owed outside (customers' e-mails, providers' HMAC-signed webhooks): the transactional outbox.
 
-A message is written in the transaction that owes it (``outbox_put``) and delivered after it commits.
-Delivery takes the message by its attempt number, so two deliveries of one attempt (a duplicate task,
+A message is written in the transaction that owes it (``outbox_put``) and delivered after it commits,
+by a drain of the outbox (``outbox_drain``): queued once for the messages of many commits, it makes
+their first attempts a batch at a time, its e-mails sharing one mail connection. Delivery takes the
+message by its attempt number, so two deliveries of one attempt (a duplicate task,
 the sweep and a late task) send it once; every attempt moves the next one later before anything is
 sent, so a worker that dies mid-send or a lost task is picked up by ``outbox_sweep``, and retries
 wait in the database, never as broker countdowns. After ``RETRY_MAX_ATTEMPTS`` the message is
@@ -14,6 +16,7 @@ topic (``outbox_topic_register``) in its ``ready()``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -21,21 +24,29 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
-from .dispatch import outbox_deliver_after_commit
+from .dispatch import OUTBOX_DRAIN_QUEUED, outbox_deliver_after_commit, outbox_drain_after_commit
 from .models import DeliveryAttempt, OutboxMessage
 from .recovery import attempts_exhausted, error_text, log_event, retry_at
 
 logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
 SWEEP_BATCH = 500
+DRAIN_BATCH = 100
+# The mail connection a drain opened, shared by the e-mails it sends (see ``outbox_mail_connection``).
+_drain_mail: ContextVar[BaseEmailBackend | None] = ContextVar("outbox_drain_mail", default=None)
 
 
 class TransientDeliveryError(Exception):
@@ -55,14 +66,66 @@ def _first_retry_after() -> int:
 
 
 def outbox_put(*, topic: str, payload: dict) -> OutboxMessage:
-    """Owe a message: written in the caller's transaction, queued for delivery once it commits."""
+    """Owe a message: written in the caller's transaction, delivered by a drain once it commits."""
     message = OutboxMessage.objects.create(
         topic=topic,
         payload=payload,
         next_attempt_at=retry_at(attempts=0, first_after_seconds=_first_retry_after()),
     )
-    outbox_deliver_after_commit(message_id=message.pk, attempt=0)
+    outbox_drain_after_commit()
     return message
+
+
+def outbox_mail_connection() -> BaseEmailBackend | None:
+    """The mail connection an e-mail delivery sends with: the drain's, open for all its e-mails, or
+    None (``send_mail`` opens one of its own)."""
+    return _drain_mail.get()
+
+
+@contextmanager
+def _mail_shared() -> Iterator[None]:
+    connection = get_connection()
+    token = _drain_mail.set(connection)
+    try:
+        yield
+    finally:
+        _drain_mail.reset(token)
+        connection.close()
+
+
+def outbox_drain() -> int:
+    """Make the first attempt at every new message, oldest first, a batch at a time; the number made.
+
+    The e-mails share one mail connection. Each batch is taken at once, with the rows another drain
+    has locked left to it, so two drains never make one attempt twice.
+    """
+    cache.delete(OUTBOX_DRAIN_QUEUED)  # first: a message committed from now on queues another drain
+    attempted = 0
+    with _mail_shared():
+        while taken := _take_new(DRAIN_BATCH):
+            for message in taken:
+                with contextlib.suppress(TransientDeliveryError):
+                    _attempt(message)
+            attempted += len(taken)
+    return attempted
+
+
+def _take_new(limit: int) -> list[OutboxMessage]:
+    """Take the first attempt at up to ``limit`` new messages: the same write ``outbox_deliver`` makes."""
+    now = timezone.now()
+    with transaction.atomic():
+        messages = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=OutboxMessage.Status.PENDING, attempts=0)
+            .order_by("pk")[:limit]
+        )
+        later = retry_at(attempts=1, first_after_seconds=_first_retry_after(), now=now)
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+            attempts=1, next_attempt_at=later
+        )
+    for message in messages:
+        message.attempts, message.next_attempt_at = 1, later
+    return messages
 
 
 # Topic -> how to deliver one message of it: returns the receiver's HTTP status, if any, or raises
@@ -118,7 +181,11 @@ def outbox_deliver(*, message_id: int, attempt: int | None = None) -> OutboxMess
         message.refresh_from_db()
         return message
     message.attempts = attempt + 1
+    return _attempt(message)
 
+
+def _attempt(message: OutboxMessage) -> OutboxMessage:
+    """Send a message whose attempt is taken, and record how it went."""
     status_code, error = None, ""
     failure: TransientDeliveryError | PermanentDeliveryError | None
     try:
@@ -129,6 +196,9 @@ def outbox_deliver(*, message_id: int, attempt: int | None = None) -> OutboxMess
         failure = exc
     except Exception as exc:  # SMTP, template or network errors: worth another attempt
         error, failure = error_text(exc), TransientDeliveryError(error_text(exc))
+        shared = outbox_mail_connection()
+        if shared is not None:
+            shared.close()  # the next e-mail opens a fresh one, not a connection left broken
     else:
         failure = None
     return _record_attempt(message, status_code=status_code, error=error, failure=failure)

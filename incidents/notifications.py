@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import OutboxMessage
-from core.outbox import PermanentDeliveryError, outbox_put
+from core.outbox import PermanentDeliveryError, outbox_mail_connection, outbox_put
 from core.roles import SUPERVISOR
 
 STAFF_EMAIL = OutboxMessage.Topic.STAFF_EMAIL
@@ -36,7 +36,13 @@ def staff_email_deliver(message: OutboxMessage) -> None:
     to = message.payload.get("to") or []
     if not to:
         raise PermanentDeliveryError("No recipient: no supervisor has an e-mail address.")
-    send_mail(message.payload["subject"], message.payload["body"], settings.DEFAULT_FROM_EMAIL, to)
+    send_mail(
+        message.payload["subject"],
+        message.payload["body"],
+        settings.DEFAULT_FROM_EMAIL,
+        to,
+        connection=outbox_mail_connection(),
+    )
 
 
 def deadline_halfway_email_owe(*, incident, now: datetime.datetime) -> OutboxMessage:

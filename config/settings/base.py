@@ -256,6 +256,7 @@ CELERY_TASK_ROUTES = {
     "fulfilment.tasks.remedy_issue_task": {"queue": "remedies"},
     "fulfilment.tasks.remedies_sweep": {"queue": "remedies"},
     "core.tasks.outbox_deliver_task": {"queue": "notifications"},
+    "core.tasks.outbox_drain_task": {"queue": "notifications"},
     "core.tasks.outbox_sweep_task": {"queue": "notifications"},
     "claims.tasks.claim_email": {"queue": "notifications"},
     "outreach.tasks.notices_send_task": {"queue": "notifications"},

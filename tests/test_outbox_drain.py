@@ -1,0 +1,134 @@
+"""New outbox messages are delivered by one drain of the outbox, queued once for all of them."""
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+
+from core import dispatch, outbox
+from core.models import DeliveryAttempt, OutboxMessage
+from incidents.notifications import staff_email_owe
+
+pytestmark = pytest.mark.django_db
+
+
+def owe(n: int) -> OutboxMessage:
+    return staff_email_owe(to=[f"sup{n}@example.com"], subject=f"Warning {n}", body="An incident is due.")
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The tasks queued after a commit, by name, instead of sent to the broker."""
+    names: list[str] = []
+
+    def queue(task_name, **kwargs):
+        names.append(task_name)
+        return True
+
+    monkeypatch.setattr(dispatch, "_queue", queue)
+    cache.delete(dispatch.OUTBOX_DRAIN_QUEUED)
+    return names
+
+
+@pytest.fixture
+def mail_connections(monkeypatch):
+    """Each mail connection the drain opens, with the number of e-mails sent through it."""
+    opened: list[list[int]] = []
+    real = outbox.get_connection
+
+    def get_connection():
+        connection, sent = real(), [0]
+        send = connection.send_messages
+
+        def counted(messages):
+            sent[0] += len(messages)
+            return send(messages)
+
+        connection.send_messages = counted
+        opened.append(sent)
+        return connection
+
+    monkeypatch.setattr(outbox, "get_connection", get_connection)
+    return opened
+
+
+def test_messages_owed_while_a_drain_waits_queue_no_other_and_share_its_mail_connection(
+    queued, mail_connections, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given three e-mails owed in three transactions, the first queueing the drain
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            owe(n)
+
+    # then one drain was queued for all three
+    assert queued == [dispatch.OUTBOX_DRAIN]
+
+    # when it runs, it sends each once, in the order owed, through one mail connection
+    assert outbox.outbox_drain() == 3
+    assert [m.subject for m in mailoutbox] == ["Warning 0", "Warning 1", "Warning 2"]
+    assert mail_connections == [[3]]
+    assert set(OutboxMessage.objects.values_list("status", "attempts")) == {("delivered", 1)}
+    assert DeliveryAttempt.objects.count() == 3
+
+    # and a message owed once it has started queues a drain of its own
+    with django_capture_on_commit_callbacks(execute=True):
+        owe(3)
+    assert queued == [dispatch.OUTBOX_DRAIN] * 2
+
+
+def test_a_drain_makes_only_first_attempts_and_never_one_twice(queued, mailoutbox):
+    first, retried = owe(1), owe(2)
+    OutboxMessage.objects.filter(pk=retried.pk).update(attempts=1)  # waits for its retry, the sweep's
+
+    assert outbox.outbox_drain() == 1
+    assert outbox.outbox_drain() == 0  # taken and delivered: a second drain finds nothing
+
+    assert [m.to for m in mailoutbox] == [["sup1@example.com"]]
+    first.refresh_from_db()
+    assert (first.status, first.attempts) == ("delivered", 1)
+    assert OutboxMessage.objects.get(pk=retried.pk).status == "pending"
+
+
+def test_a_message_that_fails_is_retried_later_and_the_next_one_goes_on_a_fresh_connection(
+    queued, mail_connections, mailoutbox, monkeypatch
+):
+    failing, after = owe(1), owe(2)
+    real_send = outbox._send
+
+    def send(message):
+        if message.pk == failing.pk:
+            raise ConnectionResetError("the SMTP server hung up")
+        return real_send(message)
+
+    monkeypatch.setattr(outbox, "_send", send)
+
+    assert outbox.outbox_drain() == 2
+
+    failing.refresh_from_db()
+    assert (failing.status, failing.attempts, failing.last_error) == (
+        "pending",
+        1,
+        "ConnectionResetError: the SMTP server hung up",
+    )
+    assert failing.next_attempt_at is not None  # the sweep makes the next attempt at its time
+    assert [m.subject for m in mailoutbox] == ["Warning 2"]
+    assert OutboxMessage.objects.get(pk=after.pk).status == "delivered"
+
+
+def test_a_drain_the_broker_refused_is_queued_again_by_the_next_message(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    cache.delete(dispatch.OUTBOX_DRAIN_QUEUED)
+    attempts: list[str] = []
+
+    def down(task_name, **kwargs):
+        attempts.append(task_name)
+        return False
+
+    monkeypatch.setattr(dispatch, "_queue", down)
+
+    for n in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            owe(n)
+
+    assert attempts == [dispatch.OUTBOX_DRAIN] * 2
+    assert cache.get(dispatch.OUTBOX_DRAIN_QUEUED) is None
