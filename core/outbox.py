@@ -215,10 +215,14 @@ def _record_attempt(message: OutboxMessage, *, status_code, error: str, failure)
     with transaction.atomic():
         DeliveryAttempt.objects.create(message=message, status_code=status_code, error=error)
         # Only this attempt's outcome: a later attempt (or a supervisor's retry) is not overwritten.
-        OutboxMessage.objects.filter(
+        recorded = OutboxMessage.objects.filter(
             pk=message.pk, status=OutboxMessage.Status.PENDING, attempts=message.attempts
         ).update(**fields)
-    message.refresh_from_db()
+    if recorded:
+        for name, value in fields.items():
+            setattr(message, name, value)
+    else:
+        message.refresh_from_db()
     log: dict[str, Any] = {"event_id": message.event_id, "topic": message.topic, "attempt": message.attempts}
     if message.status == OutboxMessage.Status.DELIVERED:
         log_event(logger, "outbox.delivered", **log)
