@@ -187,6 +187,7 @@ def claim_advance(
     note_params: dict[str, str] | None = None,
     public: bool = True,
     cause: Sequence[ClaimEvent] = (),
+    first: Sequence[ClaimEvent] = (),
     remedy_due: bool = False,
     fields: Sequence[str] = (),
     words: AgentWords | None = None,
@@ -194,7 +195,8 @@ def claim_advance(
     """Move a claim through ``path``, every step checked against the transition table, in one write.
 
     One UPDATE and one INSERT of all events: the status changes, with ``cause`` (events that moved the
-    claim, such as the remedy issued) written just before the last step. ``note`` goes on the first step.
+    claim, such as the remedy issued) written just before the last step and ``first`` (the claim's
+    submission, when it is approved as it is taken) before them all. ``note`` goes on the first step.
     The same UPDATE writes the claim's other ``fields`` (set on ``claim`` by the caller), the time it
     closed, and its remedy's recovery: ``remedy_due`` has the remedy issued once this commits, with
     the sweep as a backstop; a claim whose remedy is no longer due is no longer swept. E-mails the
@@ -202,7 +204,7 @@ def claim_advance(
     releases the claim from the agent holding it; a claim back in review waits from now on.
     The caller holds the claim's row lock (``claim_lock``) inside a transaction.
     """
-    events: list[ClaimEvent] = []
+    events: list[ClaimEvent] = list(first)
     status = claim.status
     said = words.event_fields(claim) if words is not None else {"note": note, "note_params": note_params}
     for step, to in enumerate(path):
@@ -369,9 +371,10 @@ def _approve_locked(
     note: str = "",
     note_params: dict[str, str] | None = None,
     rule: MarketRule | None = None,
+    first: Sequence[ClaimEvent] = (),
 ) -> Claim:
     """Approve on the market's terms of today; the remedy is due at once unless the market wants the
-    unit disposed of first and no centre has confirmed it yet."""
+    unit disposed of first and no centre has confirmed it yet. ``first``: see ``claim_advance``."""
     rule = rule or _market_rule(claim)
     terms = _accept_terms(claim, rule)
     approve: dict[str, Any] = {
@@ -380,6 +383,7 @@ def _approve_locked(
         "note": note,
         "note_params": note_params,
         "fields": terms,
+        "first": first,
     }
     if rule is None or not rule.disposal_before_remedy:  # None: _accept_terms has refused already
         claim_advance(claim=claim, path=[ClaimStatus.APPROVED], remedy_due=True, **approve)
@@ -834,9 +838,8 @@ def _documents(
     return documents
 
 
-def _flag_findings(claim: Claim, findings: list[fraud.Finding]) -> bool:
-    """Flag the new claim and the earlier claims the findings implicate (locked in id order); True if
-    the new claim was flagged."""
+def _flag_findings(claim: Claim, findings: list[fraud.Finding]) -> None:
+    """Flag the new claim and the earlier claims the findings implicate (locked in id order)."""
     involved = {finding.claim_id for finding in findings} | {
         finding.related_claim_id for finding in findings if finding.related_claim_id is not None
     }
@@ -851,7 +854,6 @@ def _flag_findings(claim: Claim, findings: list[fraud.Finding]) -> bool:
             detail=finding.detail,
             related_claim=claims.get(finding.related_claim_id) if finding.related_claim_id else None,
         )
-    return any(finding.claim_id == claim.pk for finding in findings)
 
 
 def _duplicate_serial() -> ApplicationError:
@@ -973,7 +975,7 @@ def _claim_insert(prepared: PreparedClaim) -> Claim:
                 fraud.take_turns(claim, documents)
                 # The first write: if the database refuses it, there is nothing else to undo.
                 claim.save()
-                ClaimEvent.objects.create(
+                submitted = ClaimEvent(
                     claim=claim,
                     kind=ClaimEvent.Kind.SUBMITTED,
                     actor_kind=Actor.CUSTOMER,
@@ -982,8 +984,14 @@ def _claim_insert(prepared: PreparedClaim) -> Claim:
                 for document in documents:
                     document.claim, document.pk = claim, None  # None: an earlier attempt rolled back
                 ClaimDocument.objects.bulk_create(documents)
-                flagged = _flag_findings(claim, fraud.findings_for(claim, documents))
-                if refund_price_to_confirm(claim, decision.market_rule):
+                findings = fraud.findings_for(claim, documents)
+                price_to_confirm = refund_price_to_confirm(claim, decision.market_rule)
+                held = price_to_confirm or any(finding.claim_id == claim.pk for finding in findings)
+                approved_now = decision.serial_recalled and not held
+                if not approved_now:
+                    submitted.save()  # before the flags' events; an approval writes it with its own
+                _flag_findings(claim, findings)
+                if price_to_confirm:
                     rule = decision.market_rule
                     claim_flag(
                         claim=claim,
@@ -991,14 +999,14 @@ def _claim_insert(prepared: PreparedClaim) -> Claim:
                         detail=f"States {claim.price_paid:.2f} {rule.refund_currency} paid; the refund is "
                         f"{rule.refund_amount:.2f} {rule.refund_currency}. Confirm the price from the receipt.",
                     )
-                    flagged = True
-                if decision.serial_recalled and not flagged:
+                if approved_now:
                     _approve_locked(
                         claim,
                         actor_kind=Actor.SYSTEM,
                         note=gettext_noop("The serial is in a recalled batch."),
                         note_params={},
                         rule=decision.market_rule,
+                        first=[submitted],
                     )
                 claim_email_owe(claim_id=claim.pk, template="received")
                 if prepared.submission.attribution:
