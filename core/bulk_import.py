@@ -1,8 +1,9 @@
 """What the bulk imports share: a file's lines decoded one at a time, and a staging table.
 
 An import streams its rows into a temporary table (``COPY`` on PostgreSQL) and moves them into their
-own table with ``INSERT .. SELECT .. ON CONFLICT DO NOTHING``: a row already there is skipped by the
-unique index, and in one transaction a file is imported whole or not at all.
+own table with one ``INSERT .. SELECT`` that skips the rows already there (by ``ON CONFLICT DO
+NOTHING``, or, for the serials, by leaving them out of the SELECT), and in one transaction a file is
+imported whole or not at all.
 """
 
 from __future__ import annotations

@@ -51,8 +51,21 @@ def _outbox_drain_queue() -> None:
     # The flag is set after the commit and the drain clears it before it reads: a message committed
     # while the flag was up is seen by the drain that is queued. The cache is shared by every process
     # (production refuses one that is not); the sweep delivers whatever a lost drain left.
-    if cache.add(OUTBOX_DRAIN_QUEUED, True, timeout=OUTBOX_DRAIN_QUEUED_SECONDS) and not _queue(OUTBOX_DRAIN):
+    try:
+        first = cache.add(OUTBOX_DRAIN_QUEUED, True, timeout=OUTBOX_DRAIN_QUEUED_SECONDS)
+    except Exception as exc:  # the cache is down: every commit queues a drain, as if it had none
+        log_event(logger, "cache.unavailable", logging.WARNING, error=error_text(exc))
+        first = True
+    if first and not _queue(OUTBOX_DRAIN):
+        outbox_drain_flag_clear()
+
+
+def outbox_drain_flag_clear() -> None:
+    """No drain is queued any more: the next message queues one (a flag left up expires anyway)."""
+    try:
         cache.delete(OUTBOX_DRAIN_QUEUED)
+    except Exception as exc:
+        log_event(logger, "cache.unavailable", logging.WARNING, error=error_text(exc))
 
 
 def outbox_drain_after_commit() -> None:

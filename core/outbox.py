@@ -31,13 +31,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
-from .dispatch import OUTBOX_DRAIN_QUEUED, outbox_deliver_after_commit, outbox_drain_after_commit
+from .dispatch import outbox_deliver_after_commit, outbox_drain_after_commit, outbox_drain_flag_clear
 from .models import DeliveryAttempt, OutboxMessage
 from .recovery import attempts_exhausted, error_text, log_event, retry_at
 
@@ -99,7 +98,7 @@ def outbox_drain() -> int:
     The e-mails share one mail connection. Each batch is taken at once, with the rows another drain
     has locked left to it, so two drains never make one attempt twice.
     """
-    cache.delete(OUTBOX_DRAIN_QUEUED)  # first: a message committed from now on queues another drain
+    outbox_drain_flag_clear()  # first: a message committed from now on queues another drain
     attempted = 0
     with _mail_shared():
         while taken := _take_new(DRAIN_BATCH):

@@ -132,3 +132,22 @@ def test_a_drain_the_broker_refused_is_queued_again_by_the_next_message(
 
     assert attempts == [dispatch.OUTBOX_DRAIN] * 2
     assert cache.get(dispatch.OUTBOX_DRAIN_QUEUED) is None
+
+
+def test_with_the_cache_down_every_commit_queues_its_drain_and_nothing_fails(
+    queued, monkeypatch, django_capture_on_commit_callbacks, mailoutbox, caplog
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("the cache is unreachable")
+
+    monkeypatch.setattr(dispatch.cache, "add", down)
+    monkeypatch.setattr(dispatch.cache, "delete", down)
+
+    for n in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            owe(n)
+
+    assert queued == [dispatch.OUTBOX_DRAIN] * 2
+    assert outbox.outbox_drain() == 2
+    assert len(mailoutbox) == 2
+    assert "cache.unavailable" in caplog.text
