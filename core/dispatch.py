@@ -12,6 +12,7 @@ import logging
 from functools import partial
 
 from celery import current_app
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -22,9 +23,9 @@ logger = logging.getLogger(__name__)
 OUTBOX_DELIVER = "core.tasks.outbox_deliver_task"
 OUTBOX_DRAIN = "core.tasks.outbox_drain_task"
 # Set while a drain of the outbox is queued and has not started: new messages queue no other. It
-# expires, so a lost drain (or a worker too busy to start it) holds no message up for long.
+# expires (OUTBOX_DRAIN_QUEUED_SECONDS), so a drain that is lost or slow to start stops holding back
+# the drains of later messages; what the lost one would have sent, the sweep delivers.
 OUTBOX_DRAIN_QUEUED = "outbox:drain-queued"
-OUTBOX_DRAIN_QUEUED_SECONDS = 2
 
 
 def _queue(task_name: str, **kwargs) -> bool:
@@ -47,12 +48,13 @@ def outbox_deliver_after_commit(*, message_id: int, attempt: int) -> None:
     queue_after_commit(OUTBOX_DELIVER, message_id=message_id, attempt=attempt)
 
 
-def _outbox_drain_queue() -> None:
+def outbox_drain_queue() -> None:
+    """Queue a drain of the outbox, unless one is queued and not started yet."""
     # The flag is set after the commit and the drain clears it before it reads: a message committed
     # while the flag was up is seen by the drain that is queued. The cache is shared by every process
     # (production refuses one that is not); the sweep delivers whatever a lost drain left.
     try:
-        first = cache.add(OUTBOX_DRAIN_QUEUED, True, timeout=OUTBOX_DRAIN_QUEUED_SECONDS)
+        first = cache.add(OUTBOX_DRAIN_QUEUED, True, timeout=settings.OUTBOX_DRAIN_QUEUED_SECONDS)
     except Exception as exc:  # the cache is down: every commit queues a drain, as if it had none
         log_event(logger, "cache.unavailable", logging.WARNING, error=error_text(exc))
         first = True
@@ -70,4 +72,4 @@ def outbox_drain_flag_clear() -> None:
 
 def outbox_drain_after_commit() -> None:
     """New messages are delivered by one drain of the outbox, queued once for all of them."""
-    transaction.on_commit(_outbox_drain_queue)
+    transaction.on_commit(outbox_drain_queue)

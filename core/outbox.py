@@ -30,13 +30,19 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
-from .dispatch import outbox_deliver_after_commit, outbox_drain_after_commit, outbox_drain_flag_clear
+from .dispatch import (
+    outbox_deliver_after_commit,
+    outbox_drain_after_commit,
+    outbox_drain_flag_clear,
+    outbox_drain_queue,
+)
 from .models import DeliveryAttempt, OutboxMessage
 from .recovery import attempts_exhausted, error_text, log_event, retry_at
 
@@ -44,6 +50,8 @@ logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
 SWEEP_BATCH = 500
 DRAIN_BATCH = 100
+# Well within a message's reservation (twice OUTBOX_SWEEP_AFTER_SECONDS) and the task's time limits.
+DRAIN_SECONDS = 30
 # The mail connection a drain opened, shared by the e-mails it sends (see ``outbox_mail_connection``).
 _drain_mail: ContextVar[BaseEmailBackend | None] = ContextVar("outbox_drain_mail", default=None)
 
@@ -96,17 +104,30 @@ def outbox_drain() -> int:
     """Make the first attempt at every new message, oldest first, a batch at a time; the number made.
 
     The e-mails share one mail connection. Each batch is taken at once, with the rows another drain
-    has locked left to it, so two drains never make one attempt twice.
+    has locked left to it, so two drains never make one attempt twice. A drain sends for at most
+    ``DRAIN_SECONDS``: what it took and has not sent by then is given back to the drain it queues, so
+    no message is sent long after it was taken (the sweep would take it again).
     """
     outbox_drain_flag_clear()  # first: a message committed from now on queues another drain
-    attempted = 0
+    attempted, deadline = 0, time.monotonic() + DRAIN_SECONDS
     with _mail_shared():
         while taken := _take_new(DRAIN_BATCH):
-            for message in taken:
+            for index, message in enumerate(taken):
+                if time.monotonic() > deadline:
+                    _give_back(taken[index:])
+                    outbox_drain_queue()
+                    return attempted
                 with contextlib.suppress(TransientDeliveryError):
                     _attempt(message)
-            attempted += len(taken)
+                attempted += 1
     return attempted
+
+
+def _give_back(messages: list[OutboxMessage]) -> None:
+    """Messages taken by this drain and not sent: new again, for the next drain."""
+    OutboxMessage.objects.filter(
+        pk__in=[m.pk for m in messages], status=OutboxMessage.Status.PENDING, attempts=1
+    ).update(attempts=0, next_attempt_at=retry_at(attempts=0, first_after_seconds=_first_retry_after()))
 
 
 def _take_new(limit: int) -> list[OutboxMessage]:
@@ -180,6 +201,9 @@ def outbox_deliver(*, message_id: int, attempt: int | None = None) -> OutboxMess
         message.refresh_from_db()
         return message
     message.attempts = attempt + 1
+    message.next_attempt_at = retry_at(
+        attempts=attempt + 1, first_after_seconds=_first_retry_after(), now=now
+    )
     return _attempt(message)
 
 
@@ -193,11 +217,14 @@ def _attempt(message: OutboxMessage) -> OutboxMessage:
         error = str(exc)[:300]
         status_code = getattr(exc, "status_code", None)
         failure = exc
+    except SoftTimeLimitExceeded:
+        raise  # the task is out of time: not a failure of the receiver's (the sweep makes this attempt again)
     except Exception as exc:  # SMTP, template or network errors: worth another attempt
         error, failure = error_text(exc), TransientDeliveryError(error_text(exc))
         shared = outbox_mail_connection()
         if shared is not None:
-            shared.close()  # the next e-mail opens a fresh one, not a connection left broken
+            with contextlib.suppress(Exception):
+                shared.close()  # the next e-mail opens a fresh one, not a connection left broken
     else:
         failure = None
     return _record_attempt(message, status_code=status_code, error=error, failure=failure)

@@ -1,5 +1,9 @@
 """New outbox messages are delivered by one drain of the outbox, queued once for all of them."""
 
+import math
+import time
+from types import SimpleNamespace
+
 import pytest
 from django.core.cache import cache
 from django.db import transaction
@@ -16,8 +20,9 @@ def owe(n: int) -> OutboxMessage:
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    """The tasks queued after a commit, by name, instead of sent to the broker."""
+def queued(monkeypatch, settings):
+    """The tasks queued after a commit, by name, instead of sent to the broker; the flag as deployed."""
+    settings.OUTBOX_DRAIN_QUEUED_SECONDS = 2
     names: list[str] = []
 
     def queue(task_name, **kwargs):
@@ -31,20 +36,24 @@ def queued(monkeypatch):
 
 @pytest.fixture
 def mail_connections(monkeypatch):
-    """Each mail connection the drain opens, with the number of e-mails sent through it."""
-    opened: list[list[int]] = []
+    """Each mail connection the drain opens: the e-mails sent through it, the times it was closed."""
+    opened: list[dict[str, int]] = []
     real = outbox.get_connection
 
     def get_connection():
-        connection, sent = real(), [0]
-        send = connection.send_messages
+        connection, counts = real(), {"sent": 0, "closed": 0}
+        send, close = connection.send_messages, connection.close
 
         def counted(messages):
-            sent[0] += len(messages)
+            counts["sent"] += len(messages)
             return send(messages)
 
-        connection.send_messages = counted
-        opened.append(sent)
+        def closed():
+            counts["closed"] += 1
+            return close()
+
+        connection.send_messages, connection.close = counted, closed
+        opened.append(counts)
         return connection
 
     monkeypatch.setattr(outbox, "get_connection", get_connection)
@@ -65,7 +74,7 @@ def test_messages_owed_while_a_drain_waits_queue_no_other_and_share_its_mail_con
     # when it runs, it sends each once, in the order owed, through one mail connection
     assert outbox.outbox_drain() == 3
     assert [m.subject for m in mailoutbox] == ["Warning 0", "Warning 1", "Warning 2"]
-    assert mail_connections == [[3]]
+    assert mail_connections == [{"sent": 3, "closed": 1}]
     assert set(OutboxMessage.objects.values_list("status", "attempts")) == {("delivered", 1)}
     assert DeliveryAttempt.objects.count() == 3
 
@@ -88,7 +97,7 @@ def test_a_drain_makes_only_first_attempts_and_never_one_twice(queued, mailoutbo
     assert OutboxMessage.objects.get(pk=retried.pk).status == "pending"
 
 
-def test_a_message_that_fails_is_retried_later_and_the_next_one_goes_on_a_fresh_connection(
+def test_a_message_that_fails_is_retried_later_and_the_connection_is_opened_afresh_for_the_next(
     queued, mail_connections, mailoutbox, monkeypatch
 ):
     failing, after = owe(1), owe(2)
@@ -96,6 +105,7 @@ def test_a_message_that_fails_is_retried_later_and_the_next_one_goes_on_a_fresh_
 
     def send(message):
         if message.pk == failing.pk:
+            outbox.outbox_mail_connection().send_messages([])  # the connection is in use when it breaks
             raise ConnectionResetError("the SMTP server hung up")
         return real_send(message)
 
@@ -112,6 +122,8 @@ def test_a_message_that_fails_is_retried_later_and_the_next_one_goes_on_a_fresh_
     assert failing.next_attempt_at is not None  # the sweep makes the next attempt at its time
     assert [m.subject for m in mailoutbox] == ["Warning 2"]
     assert OutboxMessage.objects.get(pk=after.pk).status == "delivered"
+    # closed after the failure (Django's SMTP backend opens it again to send the next) and at the end
+    assert mail_connections == [{"sent": 1, "closed": 2}]
 
 
 def test_a_drain_the_broker_refused_is_queued_again_by_the_next_message(
@@ -151,3 +163,26 @@ def test_with_the_cache_down_every_commit_queues_its_drain_and_nothing_fails(
     assert outbox.outbox_drain() == 2
     assert len(mailoutbox) == 2
     assert "cache.unavailable" in caplog.text
+
+
+def test_a_drain_out_of_time_gives_back_what_it_took_and_queues_the_next(queued, mailoutbox, monkeypatch):
+    for n in range(3):
+        owe(n)
+    real_attempt = outbox._attempt
+
+    def attempt_then_run_out_of_time(message):
+        real_attempt(message)
+        # the outbox's own clock only: the drain's time is up after its first send
+        monkeypatch.setattr(outbox, "time", SimpleNamespace(monotonic=lambda: math.inf, time=time.time))
+
+    monkeypatch.setattr(outbox, "_attempt", attempt_then_run_out_of_time)
+
+    assert outbox.outbox_drain() == 1
+
+    assert [m.subject for m in mailoutbox] == ["Warning 0"]
+    assert sorted(OutboxMessage.objects.values_list("status", "attempts")) == [
+        ("delivered", 1),
+        ("pending", 0),
+        ("pending", 0),
+    ]
+    assert queued == [dispatch.OUTBOX_DRAIN]

@@ -289,6 +289,8 @@ DISPOSAL_REMINDER_DAYS = env.list("DISPOSAL_REMINDER_DAYS", cast=int, default=[7
 REMEDY_SWEEP_AFTER_SECONDS = env.int("REMEDY_SWEEP_AFTER_SECONDS", default=300)
 # The same for messages owed outside (e-mails, webhooks) that were not delivered.
 OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=120)
+# How long a queued drain of the outbox stands for the messages committed after it (core.dispatch).
+OUTBOX_DRAIN_QUEUED_SECONDS = env.int("OUTBOX_DRAIN_QUEUED_SECONDS", default=2)
 RETRY_MAX_ATTEMPTS = env.int("RETRY_MAX_ATTEMPTS", default=8)
 
 # Incident reports of one model from this many different units whose serials are alike but for their

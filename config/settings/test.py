@@ -14,6 +14,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]),
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Each process of the tests (their worker processes too) has a cache of its own, so no flag could say
+# that another process queued a drain: every commit queues its own (tests/test_outbox_drain.py: the flag).
+OUTBOX_DRAIN_QUEUED_SECONDS = 0
 # Unit tests run tasks inline; the tests of the worker itself start real worker processes.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
