@@ -19,6 +19,15 @@ def owe(n: int) -> OutboxMessage:
     return staff_email_owe(to=[f"sup{n}@example.com"], subject=f"Warning {n}", body="An incident is due.")
 
 
+@pytest.fixture(autouse=True)
+def no_drain_queued():
+    """These tests raise the flag for real: no test starts or leaves it up (the next test's commits
+    would queue no drain)."""
+    cache.delete(dispatch.OUTBOX_DRAIN_QUEUED)
+    yield
+    cache.delete(dispatch.OUTBOX_DRAIN_QUEUED)
+
+
 @pytest.fixture
 def queued(monkeypatch, settings):
     """The tasks queued after a commit, by name, instead of sent to the broker; the flag as deployed."""
@@ -30,7 +39,6 @@ def queued(monkeypatch, settings):
         return True
 
     monkeypatch.setattr(dispatch, "_queue", queue)
-    cache.delete(dispatch.OUTBOX_DRAIN_QUEUED)
     return names
 
 
@@ -129,7 +137,6 @@ def test_a_message_that_fails_is_retried_later_and_the_connection_is_opened_afre
 def test_a_drain_the_broker_refused_is_queued_again_by_the_next_message(
     monkeypatch, django_capture_on_commit_callbacks
 ):
-    cache.delete(dispatch.OUTBOX_DRAIN_QUEUED)
     attempts: list[str] = []
 
     def down(task_name, **kwargs):
@@ -152,15 +159,16 @@ def test_with_the_cache_down_every_commit_queues_its_drain_and_nothing_fails(
     def down(*args, **kwargs):
         raise ConnectionError("the cache is unreachable")
 
-    monkeypatch.setattr(dispatch.cache, "add", down)
-    monkeypatch.setattr(dispatch.cache, "delete", down)
+    with monkeypatch.context() as patched:  # the cache is back before the flag is cleared
+        patched.setattr(dispatch.cache, "add", down)
+        patched.setattr(dispatch.cache, "delete", down)
 
-    for n in range(2):
-        with django_capture_on_commit_callbacks(execute=True):
-            owe(n)
+        for n in range(2):
+            with django_capture_on_commit_callbacks(execute=True):
+                owe(n)
 
-    assert queued == [dispatch.OUTBOX_DRAIN] * 2
-    assert outbox.outbox_drain() == 2
+        assert queued == [dispatch.OUTBOX_DRAIN] * 2
+        assert outbox.outbox_drain() == 2
     assert len(mailoutbox) == 2
     assert "cache.unavailable" in caplog.text
 
