@@ -131,20 +131,18 @@ def _give_back(messages: list[OutboxMessage]) -> None:
 
 
 def _take_new(limit: int) -> list[OutboxMessage]:
-    """Take the first attempt at up to ``limit`` new messages: the same write ``outbox_deliver`` makes."""
-    now = timezone.now()
+    """Take the first attempt at up to ``limit`` new messages, with the write ``outbox_deliver`` makes."""
+    take = _take(attempt=0, now=timezone.now())
     with transaction.atomic():
         messages = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .filter(status=OutboxMessage.Status.PENDING, attempts=0)
             .order_by("pk")[:limit]
         )
-        later = retry_at(attempts=1, first_after_seconds=_first_retry_after(), now=now)
-        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
-            attempts=1, next_attempt_at=later
-        )
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(**take)
     for message in messages:
-        message.attempts, message.next_attempt_at = 1, later
+        for name, value in take.items():
+            setattr(message, name, value)
     return messages
 
 
@@ -192,19 +190,25 @@ def outbox_deliver(*, message_id: int, attempt: int | None = None) -> OutboxMess
             )
         message.refresh_from_db()
         return message
-    # Taking the message moves its next attempt later first: a worker that dies while sending leaves it due.
-    taken = this_attempt.update(
-        attempts=attempt + 1,
-        next_attempt_at=retry_at(attempts=attempt + 1, first_after_seconds=_first_retry_after(), now=now),
-    )
-    if not taken:
+    take = _take(attempt=attempt, now=now)
+    if not this_attempt.update(**take):
         message.refresh_from_db()
         return message
-    message.attempts = attempt + 1
-    message.next_attempt_at = retry_at(
-        attempts=attempt + 1, first_after_seconds=_first_retry_after(), now=now
-    )
+    for name, value in take.items():
+        setattr(message, name, value)
     return _attempt(message)
+
+
+def _take(*, attempt: int, now) -> dict[str, Any]:
+    """The write that takes attempt number ``attempt`` at a message.
+
+    It moves the next attempt later before anything is sent: a worker that dies while sending leaves
+    the message due.
+    """
+    return {
+        "attempts": attempt + 1,
+        "next_attempt_at": retry_at(attempts=attempt + 1, first_after_seconds=_first_retry_after(), now=now),
+    }
 
 
 def _attempt(message: OutboxMessage) -> OutboxMessage:
