@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import serializers as strict
+from core.serializers import AnswerSerializer
 from recalls.models import Remedy
 
 from .models import Claim, ClaimEvent, ClaimStatus, UnitCondition
@@ -270,7 +271,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         return ReturnKitSerializer(kit).data if kit is not None else None
 
 
-class ClaimCreatedSerializer(serializers.Serializer):
+class ClaimCreatedSerializer(AnswerSerializer):
     """The claim just submitted, with the token that opens it."""
 
     reference = serializers.CharField(

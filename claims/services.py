@@ -840,6 +840,8 @@ def _documents(
 
 def _flag_findings(claim: Claim, findings: list[fraud.Finding]) -> None:
     """Flag the new claim and the earlier claims the findings implicate (locked in id order)."""
+    if not findings:
+        return
     involved = {finding.claim_id for finding in findings} | {
         finding.related_claim_id for finding in findings if finding.related_claim_id is not None
     }

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from core import serializers as strict
+from core.serializers import AnswerSerializer
 
 from .models import MarketRule, ProductModel, Recall, Remedy
 
@@ -95,7 +96,7 @@ class RecalledElsewhereSerializer(serializers.Serializer):
     countries = serializers.ListField(child=serializers.CharField(), help_text="ISO 3166-1 alpha-2 codes.")
 
 
-class SerialCheckOutputSerializer(serializers.Serializer):
+class SerialCheckOutputSerializer(AnswerSerializer):
     """Whether the unit is recalled in the country asked, and what a claim can ask for."""
 
     recalled = serializers.BooleanField(help_text="The unit is in a recalled batch sold in that country.")
