@@ -21,6 +21,7 @@ The hot endpoints' answers are written by an ``AnswerSerializer``, whose fields 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -138,18 +139,18 @@ class AnswerSerializer(serializers.Serializer):
     @property
     def fields(self):
         cls = type(self)
-        shared = cls.__dict__.get("_shared_fields")
-        if shared is None:  # two threads may both build them: either is the same
-            shared = serializers.Serializer.fields.func(cls())
-            for field in _within(shared.values()):
+        if cls not in _SHARED_FIELDS:  # two threads may both build them: either is the same
+            fields = super(AnswerSerializer, cls()).fields
+            for field in _within(fields.values()):
                 if isinstance(field, _CONTEXT_FIELDS):
                     raise TypeError(
                         f"{cls.__name__}: {field.field_name!r} needs the context, it cannot be shared."
                     )
-            cls._shared_fields = shared
-        return shared
+            _SHARED_FIELDS[cls] = fields
+        return _SHARED_FIELDS[cls]
 
 
+_SHARED_FIELDS: dict[type, Any] = {}
 _CONTEXT_FIELDS = (serializers.SerializerMethodField, serializers.RelatedField, serializers.ManyRelatedField)
 
 
