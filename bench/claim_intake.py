@@ -1,8 +1,9 @@
 """Claim intake benchmark: serial claims per second over HTTP, against a bare one-lookup endpoint.
 
 On the configured database (DATABASE_URL, else the embedded SQLite) with the demo programme loaded, it
-starts gunicorn (2 workers, gthread) on a free 127.0.0.1 port with ``bench.bench_settings``
-(unthrottled, DEBUG off) and measures, each phase after a one-second warm-up:
+starts two gunicorn servers of one gthread worker each on free 127.0.0.1 ports, the load shared out
+evenly between them (``bench.common.gunicorn``), with ``bench.bench_settings`` (unthrottled, DEBUG off)
+and measures, each phase after a one-second warm-up:
 
 - ``POST /api/v1/claims/``: JSON claims for distinct recalled serials of the demo range
   AH2306 0000000000-0000999999 (model A1263, US, gift card), each approved at once, its e-mail and
@@ -30,7 +31,7 @@ import signal
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -108,7 +109,7 @@ def delete_bench_claims() -> int:
 
 
 def measure(
-    port: int,
+    ports: Sequence[int],
     path: str,
     body: str,
     *,
@@ -131,7 +132,7 @@ def measure(
             .replace("PREFIX", json.dumps(DEMO_PREFIX))
             .replace("BODY", json.dumps(body))
         )
-        return wrk(port, path, lua, concurrency=concurrency, seconds=seconds)
+        return wrk(ports, path, lua, concurrency=concurrency, seconds=seconds)
 
     def bodies(worker: int) -> Iterator[bytes]:
         rng, n = random.Random(worker), 0
@@ -140,7 +141,7 @@ def measure(
             number = rng.randrange(DEMO_RANGE_SIZE) if mode == "bare" else first + worker * slice_size + n
             yield body.replace("SERIAL", demo_serial(number)).encode()
 
-    return python_client(port, path, bodies, concurrency=concurrency, seconds=seconds)
+    return python_client(ports, path, bodies, concurrency=concurrency, seconds=seconds)
 
 
 # --- Main -----------------------------------------------------------------------------------------
@@ -187,7 +188,7 @@ def main() -> None:
         bare_body = json.dumps({"model_id": model.pk, "serial": "SERIAL"})
         figures: dict[str, Figures] = {}
         try:
-            with gunicorn(threads=args.threads, env=env) as port:
+            with gunicorn(threads=args.threads, env=env) as ports:
                 for name, path, body, mode in (
                     ("claims", CLAIMS_PATH, claim_body, "claims"),
                     ("bare", BARE_PATH, bare_body, "bare"),
@@ -195,7 +196,7 @@ def main() -> None:
                     for phase, seconds in enumerate((1, args.seconds)):
                         start = first + phase * slice_size * args.concurrency
                         figures[name] = measure(
-                            port,
+                            ports,
                             path,
                             body,
                             use_wrk=use_wrk,
@@ -215,7 +216,7 @@ def main() -> None:
 
     claims, bare = figures["claims"], figures["bare"]
     print_table(
-        f"HTTP on {database_label()}: gunicorn {WORKERS} gthread workers x {args.threads} threads, "
+        f"HTTP on {database_label()}: {WORKERS} gunicorn servers x 1 gthread worker x {args.threads} threads, "
         f"{args.concurrency} connections, {client}, {args.seconds:g} s a phase; broker: {broker}",
         ["", "requests", "req/s", "p50 ms", "p99 ms"],
         [

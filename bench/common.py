@@ -481,37 +481,58 @@ def healthy(port: int) -> bool:
 
 
 @contextmanager
-def gunicorn(*, threads: int, workers: int = WORKERS, env: dict[str, str] | None = None) -> Iterator[int]:
-    """gunicorn ``config.wsgi`` with ``bench.bench_settings``, ``workers`` gthread workers of ``threads``
-    threads on a free 127.0.0.1 port, once /healthz/ answers; its port. ``env`` adds to the environment.
-    Stopped on leaving, on errors too."""
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--chdir", str(ROOT)]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread"]
-    command += ["--threads", str(threads), "--log-level", "warning"]
+def gunicorn(
+    *, threads: int, workers: int = WORKERS, env: dict[str, str] | None = None
+) -> Iterator[list[int]]:
+    """``workers`` gunicorn servers of ``config.wsgi`` with ``bench.bench_settings``, each with one gthread
+    worker of ``threads`` threads on a free 127.0.0.1 port, once /healthz/ answers on each; their ports.
+    ``env`` adds to the environment. Stopped on leaving, on errors too.
+
+    One worker a server, and the load's connections split evenly between the ports: the workers of one
+    server share its listening socket and whichever is awake accepts, so the few keep-alive connections
+    of a bench often all landed on one worker, which served them on one core while the other idled (the
+    bare endpoint then ran at half its rate, and a ratio of two phases was a toss of a coin).
+    """
+    servers: list[subprocess.Popen] = []
+    ports: list[int] = []
     server_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
         "PYTHONWARNINGS": "ignore:No directory at",
         **(env or {}),
     }
-    server = subprocess.Popen(command, env=server_env)
     try:
+        for _ in range(workers):
+            port = free_port()
+            command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--chdir", str(ROOT)]
+            command += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread"]
+            command += ["--threads", str(threads), "--log-level", "warning"]
+            servers.append(subprocess.Popen(command, env=server_env))
+            ports.append(port)
         deadline = time.monotonic() + 30
-        while not healthy(port):
-            if server.poll() is not None:
-                raise SystemExit(f"gunicorn exited with code {server.returncode}")
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not answer within 30 s")
-            time.sleep(0.2)
-        yield port
+        for server, port in zip(servers, ports, strict=True):
+            while not healthy(port):
+                if server.poll() is not None:
+                    raise SystemExit(f"gunicorn exited with code {server.returncode}")
+                if time.monotonic() > deadline:
+                    raise SystemExit("gunicorn did not answer within 30 s")
+                time.sleep(0.2)
+        yield ports
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def split(connections: int, ports: Sequence[int]) -> list[tuple[int, int]]:
+    """The connections shared out between the ports as evenly as they go: (port, connections)."""
+    share, extra = divmod(connections, len(ports))
+    return [(port, share + (i < extra)) for i, port in enumerate(ports) if share + (i < extra)]
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
@@ -558,12 +579,13 @@ def wrk_chosen(client: str) -> bool:
     return client == "wrk" or (client == "auto" and shutil.which("wrk") is not None)
 
 
-# The wrk script around a bench's ``init`` and ``request``: JSON POSTs, each thread's number in ``id``;
-# at the end the totals and every latency (microseconds: how many requests took that long).
+# The wrk script around a bench's ``init`` and ``request``: JSON POSTs, each thread's number in ``id``
+# (numbered on from FIRST_ID, so that the wrk processes of one phase number theirs apart); at the end
+# the totals and every latency (microseconds: how many requests took that long).
 WRK_HEAD = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-local threads = 0
+local threads = FIRST_ID
 function setup(thread) threads = threads + 1; thread:set("id", threads) end
 """
 WRK_DONE = """
@@ -576,46 +598,66 @@ end
 """
 
 
-def wrk(port: int, path: str, lua: str, *, concurrency: int, seconds: int) -> Figures:
-    """wrk on ``path`` for ``seconds`` with ``concurrency`` connections; ``lua`` defines its ``init`` and
-    ``request``. Errors: failed requests and answers 4xx or 5xx."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(WRK_HEAD + lua + WRK_DONE)
-        script.flush()
-        command = ["wrk", "-t", str(min(2, concurrency)), "-c", str(concurrency), "-d", f"{seconds}s"]
-        output = subprocess.run(
-            [*command, "--timeout", "10s", "-s", script.name, f"http://127.0.0.1:{port}{path}"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=seconds + 60,
-        ).stdout
+def wrk(ports: Sequence[int], path: str, lua: str, *, concurrency: int, seconds: int) -> Figures:
+    """wrk on ``path`` for ``seconds`` with ``concurrency`` connections shared out between ``ports``, a
+    wrk process for each (2 threads in all); ``lua`` defines its ``init`` and ``request``. Errors:
+    failed requests and answers 4xx or 5xx."""
+    shares = split(concurrency, ports)
+    threads = max(1, 2 // len(shares))
+    with contextlib.ExitStack() as stack:
+        runs = []
+        first_id = 0
+        for port, connections in shares:
+            script = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".lua"))
+            script.write(WRK_HEAD.replace("FIRST_ID", str(first_id)) + lua + WRK_DONE)
+            script.flush()
+            first_id += min(threads, connections)
+            command = [
+                "wrk",
+                "-t",
+                str(min(threads, connections)),
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+            ]
+            command += ["--timeout", "10s", "-s", script.name, f"http://127.0.0.1:{port}{path}"]
+            runs.append(subprocess.Popen(command, stdout=subprocess.PIPE, text=True))  # noqa: S603
+        outputs = []
+        for run in runs:
+            output, _ = run.communicate(timeout=seconds + 60)
+            if run.returncode:
+                raise subprocess.CalledProcessError(run.returncode, run.args, output)
+            outputs.append(output)
     figures = Figures()
-    for line in output.splitlines():
-        if line.startswith("WRK "):
-            requests, micros, errors = (int(x) for x in line.split()[1:])
-            figures.requests, figures.seconds, figures.errors = requests, micros / 1e6, errors
-        elif line.startswith("LAT "):
-            micros, count = (int(x) for x in line.split()[1:])
-            figures.latencies[micros / 1000] += count
+    for output in outputs:
+        for line in output.splitlines():
+            if line.startswith("WRK "):
+                requests, micros, errors = (int(x) for x in line.split()[1:])
+                figures.requests += requests
+                figures.errors += errors
+                figures.seconds = max(figures.seconds, micros / 1e6)  # the processes ran side by side
+            elif line.startswith("LAT "):
+                micros, count = (int(x) for x in line.split()[1:])
+                figures.latencies[micros / 1000] += count
     return figures
 
 
 def python_client(
-    port: int,
+    ports: Sequence[int],
     path: str,
     bodies: Callable[[int], Iterable[bytes]],
     *,
     concurrency: int,
     seconds: float | None = None,
 ) -> Figures:
-    """``concurrency`` threads with a keep-alive connection each: thread ``i`` POSTs the JSON bodies of
+    """``concurrency`` threads with a keep-alive connection each, to ``ports`` in turn: thread ``i`` POSTs the JSON bodies of
     ``bodies(i)`` until there are no more or, with ``seconds``, time is up. Errors: failed requests and
     answers other than 2xx."""
     stop = math.inf if seconds is None else time.perf_counter() + seconds
 
     def send(worker: int) -> Figures:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection = http.client.HTTPConnection("127.0.0.1", ports[worker % len(ports)], timeout=10)
         figures = Figures()
         for body in bodies(worker):
             if time.perf_counter() >= stop:

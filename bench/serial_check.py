@@ -6,8 +6,9 @@ into the batch "BENCH serial_check" and kept for later runs), it measures on a 5
 
 (a) in-process, one thread: ``recalls.services.serial_check`` against a bare
     ``RecalledSerial.objects.filter(model_id=..., serial=...).exists()``, R calls each;
-(b) over HTTP: gunicorn (2 gthread workers) on a free 127.0.0.1 port with ``bench.bench_settings``
-    (unthrottled, DEBUG off), ``POST /api/v1/serial-checks/`` against ``POST /api/bench/bare-lookup/``
+(b) over HTTP: two gunicorn servers of one gthread worker each on free 127.0.0.1 ports, the load shared
+    out evenly between them (``bench.common.gunicorn``), with ``bench.bench_settings`` (unthrottled,
+    DEBUG off), ``POST /api/v1/serial-checks/`` against ``POST /api/bench/bare-lookup/``
     (``bench/bench_urls.py``: one indexed lookup), under ``wrk`` for a few seconds each when it is
     installed, else under a Python client with C keep-alive connections sending R requests each.
 
@@ -158,15 +159,15 @@ def main() -> None:
     def phase(path: str, batch: list[str], seconds: int) -> Figures:
         if use_wrk:
             lua = wrk_requests(bodies[path], args.serials)
-            return wrk(port, path, lua, concurrency=args.concurrency, seconds=seconds)
+            return wrk(ports, path, lua, concurrency=args.concurrency, seconds=seconds)
         payloads = [bodies[path].replace("SERIAL", serial).encode() for serial in batch]
         return python_client(
-            port, path, lambda i: payloads[i :: args.concurrency], concurrency=args.concurrency
+            ports, path, lambda i: payloads[i :: args.concurrency], concurrency=args.concurrency
         )
 
     per_round = max(1, round(args.seconds / ROUNDS))
     threads = max(1, -(-args.concurrency // WORKERS))  # a thread for each connection
-    with gunicorn(threads=threads) as port:
+    with gunicorn(threads=threads) as ports:
         for path in bodies:
             phase(path, warm_up, 1)
         remote = alternate({path: lambda r, path=path: phase(path, rounds[r], per_round) for path in bodies})
@@ -176,7 +177,8 @@ def main() -> None:
         else f"Python client, {args.requests:,} requests a phase"
     )
     print_table(
-        f"(b) HTTP: gunicorn {WORKERS} gthread workers x {threads} threads, {args.concurrency} connections, {client}",
+        f"(b) HTTP: {WORKERS} gunicorn servers x 1 gthread worker x {threads} threads, {args.concurrency} connections, "
+        f"{client}",
         headers,
         [remote[CHECK_PATH].row(f"POST {CHECK_PATH}"), remote[BARE_PATH].row(f"POST {BARE_PATH}")],
     )
