@@ -35,6 +35,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .dispatch import (
@@ -130,15 +131,21 @@ def _give_back(messages: list[OutboxMessage]) -> None:
     ).update(attempts=0, next_attempt_at=retry_at(attempts=0, first_after_seconds=_first_retry_after()))
 
 
+def new_messages(*, limit: int) -> QuerySet[OutboxMessage]:
+    """The oldest ``limit`` messages not attempted yet, those another drain holds skipped: read from
+    their own index, however many messages wait for a retry."""
+    return (
+        OutboxMessage.objects.select_for_update(skip_locked=True)
+        .filter(status=OutboxMessage.Status.PENDING, attempts=0)
+        .order_by("pk")[:limit]
+    )
+
+
 def _take_new(limit: int) -> list[OutboxMessage]:
     """Take the first attempt at up to ``limit`` new messages, with the write ``outbox_deliver`` makes."""
     take = _take(attempt=0, now=timezone.now())
     with transaction.atomic():
-        messages = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(status=OutboxMessage.Status.PENDING, attempts=0)
-            .order_by("pk")[:limit]
-        )
+        messages = list(new_messages(limit=limit))
         OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(**take)
     for message in messages:
         for name, value in take.items():

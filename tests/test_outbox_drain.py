@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 from core import dispatch, outbox
 from core.models import DeliveryAttempt, OutboxMessage
@@ -194,3 +194,35 @@ def test_a_drain_out_of_time_gives_back_what_it_took_and_queues_the_next(queued,
         ("pending", 0),
     ]
     assert queued == [dispatch.OUTBOX_DRAIN]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL): SQLite plans differ"
+)
+def test_a_drain_reads_the_new_messages_alone_however_many_retries_wait():
+    # given 3,000 messages waiting for a retry (an SMTP outage) and 5 new ones
+    waiting = [
+        OutboxMessage(topic=OutboxMessage.Topic.STAFF_EMAIL, payload={}, attempts=1, next_attempt_at=None)
+        for _ in range(3000)
+    ]
+    OutboxMessage.objects.bulk_create(waiting)
+    new = [owe(n) for n in range(5)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE core_outboxmessage")
+
+    # when the drain's read of its next batch is planned and run
+    query = outbox.new_messages(limit=outbox.DRAIN_BATCH)
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    # then it finds the 5 and reads no row of the 3,000 it would have to pass over
+    assert [m.pk for m in query] == [m.pk for m in new]
+
+    def removed(node) -> int:
+        own = node.get("Rows Removed by Filter", 0) + node.get("Rows Removed by Index Recheck", 0)
+        return own + sum(removed(child) for child in node.get("Plans", []))
+
+    assert removed(plan) == 0
