@@ -1,31 +1,28 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework import authentication, exceptions, permissions
+
+from core.throttling import CountingRateThrottle
 
 from .models import RecyclingFacility
 from .services import facility_for_token
 
 
-class FailedAuthenticationThrottle(throttling.SimpleRateThrottle):
+class FailedAuthenticationThrottle(CountingRateThrottle):
     """Wrong tokens per client (``THROTTLE_RATE_PARTNER_AUTH_FAILURES``). DRF authenticates before it
     throttles, so the view's throttles never see a request whose token is wrong: without this a client
-    could guess tokens as fast as the server answers."""
+    could guess tokens as fast as the server answers. Each attempt is counted before its token is
+    checked, and given back when the token was right, so guesses sent at once are each counted before
+    any of them is checked."""
 
     scope = "partner_auth_failures"
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-    def over_limit(self, request) -> bool:
-        if self.rate is None:
-            return False
-        self.key = self.get_cache_key(request, None)
-        self.now = self.timer()
-        self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
-        return len(self.history) >= self.num_requests
-
-    def record_failure(self) -> None:
+    def give_back(self) -> None:
+        """The token was right: the attempt counts for nothing."""
         if self.rate is not None:
-            self.cache.set(self.key, [self.now, *self.history], self.duration)
+            self.count(self.key, -1)
 
 
 class FacilityTokenAuthentication(authentication.BaseAuthentication):
@@ -38,12 +35,12 @@ class FacilityTokenAuthentication(authentication.BaseAuthentication):
         if scheme != self.keyword:
             return None
         failures = FailedAuthenticationThrottle()
-        if failures.over_limit(request):
+        if not failures.allow_request(request, None):
             raise exceptions.Throttled(wait=failures.wait())
         facility = facility_for_token(token=token.strip())
         if facility is None:
-            failures.record_failure()
             raise exceptions.AuthenticationFailed("Invalid facility token.")
+        failures.give_back()
         return facility, facility
 
     def authenticate_header(self, request) -> str:

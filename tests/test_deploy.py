@@ -90,7 +90,8 @@ def test_errors_are_reported_to_sentry_when_a_dsn_is_set():
 
 
 def test_the_embedded_throttles_count_across_processes(tmp_path):
-    """Two gunicorn workers share one count per client: the embedded cache is not per process."""
+    """Two gunicorn workers share one count per client: the embedded cache is not per process, and it
+    counts under a lock (``core.cache.FileCache``)."""
     probe = (
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.CACHES['default']['BACKEND'])"
@@ -98,4 +99,4 @@ def test_the_embedded_throttles_count_across_processes(tmp_path):
     result = python(
         "-c", probe, env={"DJANGO_SETTINGS_MODULE": "config.settings.local", "VAR_DIR": str(tmp_path)}
     )
-    assert result.stdout.strip() == "django.core.cache.backends.filebased.FileBasedCache", result.stderr
+    assert result.stdout.strip() == "core.cache.FileCache", result.stderr

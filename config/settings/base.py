@@ -106,6 +106,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Embedded: files in var/cache, shared by the web processes, so a throttle counts each client once
 # however many gunicorn workers serve it (a per-process memory cache would count it once per worker).
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache":
+    CACHES["default"]["BACKEND"] = "core.cache.FileCache"  # a throttle's counter counted under a lock
 
 # --- Staff logins ---------------------------------------------------------------------------------
 # A user name, or a client, is refused for 15 minutes after 5 failed logins, even with the right password.
@@ -365,7 +367,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "serial_checks": env.str("THROTTLE_RATE_SERIAL_CHECKS", default="120/minute"),
         "claims": env.str("THROTTLE_RATE_CLAIMS", default="30/minute"),
