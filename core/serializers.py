@@ -126,9 +126,10 @@ class AnswerSerializer(serializers.Serializer):
 
     DRF deep-copies a serializer's declared fields for each instance: a tenth of a serial check's time.
     Writing an object out needs no state of its own, so these fields are bound once, to a serializer of
-    their own, and shared by every answer in every thread. That holds for fields that read the object
-    alone: none that needs the context (a method field, a related or hyperlinked one), and no input
-    (``data=`` is refused).
+    their own, and shared by every answer in every thread. That holds for fields that write a value
+    from the object alone (``_SHAREABLE``, checked when the fields are built): none that reads the
+    context, such as a method, related, hyperlinked or file field. No input (``data=`` is refused), and
+    an instance must never change its fields (``self.fields.pop`` would change every answer's).
     """
 
     def __init__(self, instance=None, **kwargs):
@@ -142,16 +143,36 @@ class AnswerSerializer(serializers.Serializer):
         if cls not in _SHARED_FIELDS:  # two threads may both build them: either is the same
             fields = super(AnswerSerializer, cls()).fields
             for field in _within(fields.values()):
-                if isinstance(field, _CONTEXT_FIELDS):
+                if not isinstance(field, _SHAREABLE):
                     raise TypeError(
-                        f"{cls.__name__}: {field.field_name!r} needs the context, it cannot be shared."
+                        f"{cls.__name__}: {field.field_name!r} ({type(field).__name__}) may read the "
+                        "context: it cannot be shared."
                     )
             _SHARED_FIELDS[cls] = fields
         return _SHARED_FIELDS[cls]
 
 
 _SHARED_FIELDS: dict[type, Any] = {}
-_CONTEXT_FIELDS = (serializers.SerializerMethodField, serializers.RelatedField, serializers.ManyRelatedField)
+# Fields that write a value from the object alone: no request, view or other object.
+_SHAREABLE = (
+    serializers.BooleanField,
+    serializers.CharField,
+    serializers.ChoiceField,
+    serializers.IntegerField,
+    serializers.FloatField,
+    serializers.DecimalField,
+    serializers.DateTimeField,
+    serializers.DateField,
+    serializers.TimeField,
+    serializers.DurationField,
+    serializers.UUIDField,
+    serializers.ListField,
+    serializers.DictField,
+    serializers.JSONField,
+    serializers.ReadOnlyField,
+    serializers.ListSerializer,
+    serializers.Serializer,
+)
 
 
 def _within(fields):

@@ -47,8 +47,16 @@ class CountingRateThrottle(throttling.SimpleRateThrottle):
         try:
             return self.cache.incr(counter, delta)
         except ValueError:  # expired between the two steps: this request opens the window again
-            self.cache.add(counter, delta, self.duration + 1)
-            return delta
+            if self.cache.add(counter, delta, self.duration + 1):
+                return delta
+            return self.cache.incr(counter, delta)  # another request opened it first
+
+    def counted(self, key: str) -> int:
+        """What ``key``'s counter of this window counts so far, without counting."""
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        return self.cache.get(f"{key}:{window}", 0)
 
     def wait(self) -> float:
         return max(self.window_ends - self.now, 1)

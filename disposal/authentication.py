@@ -10,19 +10,24 @@ from .services import facility_for_token
 class FailedAuthenticationThrottle(CountingRateThrottle):
     """Wrong tokens per client (``THROTTLE_RATE_PARTNER_AUTH_FAILURES``). DRF authenticates before it
     throttles, so the view's throttles never see a request whose token is wrong: without this a client
-    could guess tokens as fast as the server answers. Each attempt is counted before its token is
-    checked, and given back when the token was right, so guesses sent at once are each counted before
-    any of them is checked."""
+    could guess tokens as fast as the server answers. A right token counts for nothing; each wrong one
+    is counted with one atomic step, so guesses sent at once are all counted (only those already under
+    way when the limit is reached get their answer)."""
 
     scope = "partner_auth_failures"
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-    def give_back(self) -> None:
-        """The token was right: the attempt counts for nothing."""
+    def over_limit(self, request) -> bool:
+        if self.rate is None:
+            return False
+        self.key = self.get_cache_key(request, None)
+        return self.counted(self.key) >= self.num_requests
+
+    def record_failure(self) -> None:
         if self.rate is not None:
-            self.count(self.key, -1)
+            self.count(self.key)
 
 
 class FacilityTokenAuthentication(authentication.BaseAuthentication):
@@ -35,12 +40,12 @@ class FacilityTokenAuthentication(authentication.BaseAuthentication):
         if scheme != self.keyword:
             return None
         failures = FailedAuthenticationThrottle()
-        if not failures.allow_request(request, None):
+        if failures.over_limit(request):
             raise exceptions.Throttled(wait=failures.wait())
         facility = facility_for_token(token=token.strip())
         if facility is None:
+            failures.record_failure()
             raise exceptions.AuthenticationFailed("Invalid facility token.")
-        failures.give_back()
         return facility, facility
 
     def authenticate_header(self, request) -> str:
