@@ -37,12 +37,16 @@ class CountingRateThrottle(throttling.SimpleRateThrottle):
             return True
         return self.count(self.key) <= self.num_requests
 
-    def count(self, key: str, delta: int = 1) -> int:
-        """Add ``delta`` to ``key``'s counter of this window; what it counts now."""
+    def _counter(self, key: str) -> str:
+        """The cache key of ``key``'s counter for the window it is now; notes when that window ends."""
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        counter = f"{key}:{window}"
+        return f"{key}:{window}"
+
+    def count(self, key: str, delta: int = 1) -> int:
+        """Add ``delta`` to ``key``'s counter of this window; what it counts now."""
+        counter = self._counter(key)
         self.cache.add(counter, 0, self.duration + 1)  # once per window: the others find it there
         try:
             return self.cache.incr(counter, delta)
@@ -53,10 +57,7 @@ class CountingRateThrottle(throttling.SimpleRateThrottle):
 
     def counted(self, key: str) -> int:
         """What ``key``'s counter of this window counts so far, without counting."""
-        self.now = self.timer()
-        window = int(self.now // self.duration)
-        self.window_ends = (window + 1) * self.duration
-        return self.cache.get(f"{key}:{window}", 0)
+        return self.cache.get(self._counter(key), 0)
 
     def wait(self) -> float:
         return max(self.window_ends - self.now, 1)

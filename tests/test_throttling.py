@@ -44,6 +44,17 @@ def at_once(call, n: int = AT_ONCE) -> list:
         return list(pool.map(one, range(n)))
 
 
+def partner_answer(request) -> str:
+    """How the partner API's authentication answers the request: in, refused or throttled."""
+    try:
+        authentication.FacilityTokenAuthentication().authenticate(request)
+    except exceptions.Throttled:
+        return "throttled"
+    except exceptions.AuthenticationFailed:
+        return "refused"
+    return "in"
+
+
 def test_a_burst_from_one_client_passes_the_rate_and_no_more(slow_cache, monkeypatch):
     # given a scope of 5 requests a minute
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"claims": "5/minute"})
@@ -109,20 +120,12 @@ def test_guessed_partner_tokens_sent_at_once_are_all_counted(slow_cache, monkeyp
         "/api/v1/partner/", HTTP_AUTHORIZATION="Token guess", REMOTE_ADDR="198.51.100.9"
     )
 
-    def guess():
-        try:
-            authentication.FacilityTokenAuthentication().authenticate(request)
-        except exceptions.Throttled:
-            return "throttled"
-        except exceptions.AuthenticationFailed:
-            return "refused"
-
     # when 20 guesses arrive at the same moment
-    at_once(guess)
+    at_once(lambda: partner_answer(request))
 
     # then every one of them counted: the next guess is turned away unchecked
     checked.clear()
-    assert guess() == "throttled"
+    assert partner_answer(request) == "throttled"
     assert checked == []
 
 
@@ -138,16 +141,9 @@ def test_a_right_partner_token_counts_for_nothing(monkeypatch):
     factory = APIRequestFactory()
 
     def answer(token: str) -> str:
-        request = factory.get(
-            "/api/v1/partner/", HTTP_AUTHORIZATION=f"Token {token}", REMOTE_ADDR="198.51.100.10"
+        return partner_answer(
+            factory.get("/api/v1/partner/", HTTP_AUTHORIZATION=f"Token {token}", REMOTE_ADDR="198.51.100.10")
         )
-        try:
-            authentication.FacilityTokenAuthentication().authenticate(request)
-        except exceptions.Throttled:
-            return "throttled"
-        except exceptions.AuthenticationFailed:
-            return "refused"
-        return "in"
 
     answers = [answer(token) for token in ["right"] * 5 + ["wrong", "wrong", "wrong", "right"]]
 
